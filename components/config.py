@@ -1,0 +1,459 @@
+"""The one config loader: reads every key, validates it, reports all problems at once.
+
+Defaults live in ``Pulumi.yaml`` only (the CLI fills them in), so this module
+never repeats one. A key that is missing here means the project file and the
+loader disagree, which is reported like any other problem. Nothing in this
+module registers a resource: ``__main__.py`` calls :func:`load_settings`
+first, so a bad value stops the program before anything is applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from components import naming, rules
+from components.durations import parse_duration
+
+PROJECT = "goldentooth-forgejo"
+
+# Secret overrides are read with get_secret and documented in the README rather
+# than declared in Pulumi.yaml: the CLI treats a declared key without a default
+# as required, and refuses a default on a secret key (pulumi/pulumi#21865).
+OPTIONAL_SECRET_KEYS = ("adminPassword",)
+
+TLS_MODES = ("export", "external")
+NAMESPACE_LAYOUTS = ("separate", "shared")
+_RESOURCE_NAMES = ("cpu", "memory")
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{PROJECT}:{self.key}: {self.reason}"
+
+
+class ConfigError(Exception):
+    """Every problem found in the stack config, each naming its key."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda problem: problem.key)
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(
+            f"{len(problems)} configuration problem(s); nothing was applied. "
+            f"Fix them with `pulumi config set <key> <value>` (add --secret for secrets):\n{lines}"
+        )
+
+
+@dataclass(frozen=True)
+class PodSecurity:
+    enforce: str
+    warn: str | None = None
+    audit: str | None = None
+
+    def labels(self) -> dict[str, str]:
+        levels = {"enforce": self.enforce, "warn": self.warn, "audit": self.audit}
+        return {f"pod-security.kubernetes.io/{mode}": level for mode, level in levels.items() if level}
+
+
+@dataclass(frozen=True)
+class NamespaceSettings:
+    server: str
+    runner: str
+    server_pod_security: PodSecurity
+    runner_pod_security: PodSecurity
+
+    @property
+    def shared(self) -> bool:
+        return self.server == self.runner
+
+
+@dataclass(frozen=True)
+class Resources:
+    requests: dict[str, str]
+    limits: dict[str, str]
+
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        return {"requests": dict(self.requests), "limits": dict(self.limits)}
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Either a claim the chart creates (class + size) or an existing claim."""
+
+    size: str
+    storage_class: str = ""
+    existing_claim: str = ""
+
+
+@dataclass(frozen=True)
+class GatewayParent:
+    name: str
+    namespace: str
+    section_name: str
+
+
+@dataclass(frozen=True)
+class ForgejoSettings:
+    hostname: str
+    chart_version: str
+    release_name: str
+    fullname_override: str
+    admin_username: str
+    admin_email: str
+    storage: Storage
+    node_selector: dict[str, str]
+    resources: Resources
+    mirror_min_interval: str
+    service_port: int
+    protect_data: bool
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.hostname}/"
+
+    @property
+    def http_service_name(self) -> str:
+        return naming.http_service_name(self.release_name, self.fullname_override)
+
+    @property
+    def fullname(self) -> str:
+        return naming.chart_fullname(self.release_name, self.fullname_override)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secret overrides from config; None means "generate one"."""
+
+    admin_password: pulumi.Output[str] | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    forgejo: ForgejoSettings
+    namespaces: NamespaceSettings
+    gateway: GatewayParent
+    tls_mode: str
+    secrets: Secrets = field(default_factory=Secrets)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def internal_url(self) -> str:
+        return naming.internal_url(self.forgejo.http_service_name, self.namespaces.server, self.forgejo.service_port)
+
+    @property
+    def tls_dns_names(self) -> list[str]:
+        # In "external" mode the gateway's certificate already covers the host
+        # (a wildcard, say), so there is nothing for the certificate owner to add.
+        return [self.forgejo.hostname] if self.tls_mode == "export" else []
+
+
+class _Reader:
+    """Typed access to raw config strings that records problems instead of raising.
+
+    Every getter returns a usable placeholder after a problem so that the
+    loader carries on and reports every problem in one run.
+    """
+
+    def __init__(self, raw: Mapping[str, str], secret_keys: frozenset[str]) -> None:
+        self._raw = raw
+        self._secret_keys = secret_keys
+        self.problems: list[Problem] = []
+        self.keys_read: set[str] = set()
+
+    def problem(self, key: str, reason: str | None) -> bool:
+        if reason is not None:
+            self.problems.append(Problem(key, reason))
+        return reason is None
+
+    def _value(self, key: str) -> str | None:
+        self.keys_read.add(key)
+        value = self._raw.get(key)
+        if value is None:
+            self.problem(key, "is not set (every key is declared in Pulumi.yaml; keys without a default are required)")
+        return value
+
+    def string(self, key: str, *checks: Callable[[str], str | None], allow_empty: bool = False) -> str:
+        value = self._value(key)
+        if value is None:
+            return ""
+        if value == "":
+            if not allow_empty:
+                self.problem(key, "must not be empty")
+            return value
+        for check in checks:
+            if not self.problem(key, check(value)):
+                break
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], why: str = "") -> str:
+        value = self._value(key)
+        if value is not None and value not in choices:
+            self.problem(key, f"{value!r} is not one of {', '.join(choices)}{why}")
+        return value or choices[0]
+
+    def integer(self, key: str, *checks: Callable[[int], str | None]) -> int:
+        value = self._value(key)
+        if value is None:
+            return 0
+        try:
+            number = int(value)
+        except ValueError:
+            self.problem(key, f"{value!r} is not a whole number")
+            return 0
+        for check in checks:
+            self.problem(key, check(number))
+        return number
+
+    def boolean(self, key: str) -> bool:
+        value = self._value(key)
+        if value is None:
+            return False
+        if value not in ("true", "false"):
+            self.problem(key, f"{value!r} is not true or false")
+        return value == "true"
+
+    def structured(self, key: str, expected: type) -> Any:
+        value = self._value(key)
+        if value is None:
+            return expected()
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            self.problem(key, f"is not valid {'an object' if expected is dict else 'a list'} (JSON/YAML structure)")
+            return expected()
+        if not isinstance(parsed, expected):
+            kind = "an object (a YAML mapping)" if expected is dict else "a list (a YAML sequence)"
+            self.problem(key, f"must be {kind}, got {type(parsed).__name__}")
+            return expected()
+        return parsed
+
+    def secret_plaintext(self, key: str) -> str | None:
+        """The plaintext of an optional secret key, for validation only; never put it in a message."""
+        self.keys_read.add(key)
+        value = self._raw.get(key)
+        if value is not None and key not in self._secret_keys:
+            self.problem(
+                key,
+                f"is stored in plain text in the stack file; set it with `pulumi config set --secret {key}`",
+            )
+        return value
+
+
+def _string_map(reader: _Reader, key: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        reader.problem(key, "must map names to strings")
+        return {}
+    return dict(value)
+
+
+def _load_resources(reader: _Reader, key: str) -> Resources:
+    raw = reader.structured(key, dict)
+    unknown = sorted(set(raw) - {"requests", "limits"})
+    if unknown:
+        reader.problem(key, f"unknown field(s) {', '.join(unknown)}; use requests and limits")
+    sections: dict[str, dict[str, str]] = {}
+    for section in ("requests", "limits"):
+        values = _string_map(reader, f"{key}.{section}", raw.get(section, {}))
+        for name, amount in values.items():
+            if name not in _RESOURCE_NAMES:
+                reader.problem(f"{key}.{section}.{name}", f"unknown resource; use {' or '.join(_RESOURCE_NAMES)}")
+            else:
+                reader.problem(f"{key}.{section}.{name}", rules.positive_quantity(amount))
+        sections[section] = values
+    for name in _RESOURCE_NAMES:
+        request = rules.parse_quantity(sections["requests"].get(name, ""))
+        limit = rules.parse_quantity(sections["limits"].get(name, ""))
+        if request is not None and limit is not None and request > limit:
+            reader.problem(
+                f"{key}.requests.{name}",
+                f"{sections['requests'][name]} is more than the limit {sections['limits'][name]}; "
+                "Kubernetes refuses a request above its limit",
+            )
+    return Resources(requests=sections["requests"], limits=sections["limits"])
+
+
+def _load_node_selector(reader: _Reader, key: str) -> dict[str, str]:
+    selector = _string_map(reader, key, reader.structured(key, dict))
+    for label, value in selector.items():
+        reader.problem(f"{key}.{label}", rules.label_key(label))
+        reader.problem(f"{key}.{label}", rules.label_value(value))
+    return selector
+
+
+def _load_pod_security(reader: _Reader, key: str) -> PodSecurity:
+    raw = _string_map(reader, key, reader.structured(key, dict))
+    unknown = sorted(set(raw) - {"enforce", "warn", "audit"})
+    if unknown:
+        reader.problem(key, f"unknown mode(s) {', '.join(unknown)}; use enforce, warn and audit")
+    if "enforce" not in raw:
+        reader.problem(key, "needs an enforce level")
+    for mode, level in raw.items():
+        reader.problem(f"{key}.{mode}", rules.pod_security_level(level))
+    return PodSecurity(enforce=raw.get("enforce", "baseline"), warn=raw.get("warn"), audit=raw.get("audit"))
+
+
+def _load_storage(reader: _Reader, unsafe_classes: list[str]) -> tuple[Storage, list[str]]:
+    size = reader.string("storageSize", rules.positive_quantity)
+    storage_class = reader.string("storageClass", rules.dns_subdomain, allow_empty=True)
+    existing_claim = reader.string("existingClaim", rules.dns_subdomain, allow_empty=True)
+    warnings = []
+    if existing_claim and storage_class:
+        reader.problem(
+            "existingClaim",
+            "is set together with storageClass; use either an existing claim or a class for a new claim, not both",
+        )
+    if storage_class in unsafe_classes:
+        warnings.append(
+            f"{PROJECT}:storageClass {storage_class!r} is listed in sqliteUnsafeStorageClasses: Forgejo's SQLite "
+            "database needs POSIX file locking for its write-ahead log, which this class cannot provide (a FUSE "
+            "mount grew the WAL without bound and corrupted the database). Use a local or block storage class, "
+            "or an existingClaim on one."
+        )
+    return Storage(size=size, storage_class=storage_class, existing_claim=existing_claim), warnings
+
+
+def _load_namespaces(reader: _Reader) -> NamespaceSettings:
+    layout = reader.choice("namespaceLayout", NAMESPACE_LAYOUTS)
+    server = reader.string("serverNamespace", rules.dns_label)
+    runner = reader.string("runnerNamespace", rules.dns_label)
+    server_pod_security = _load_pod_security(reader, "serverPodSecurity")
+    # The runner's Docker-in-Docker sidecar is a privileged container, which
+    # only the privileged level admits.
+    runner_pod_security = PodSecurity(enforce="privileged")
+    if layout == "shared":
+        if server_pod_security.enforce != "privileged":
+            reader.problem(
+                "serverPodSecurity.enforce",
+                f"is {server_pod_security.enforce!r}, but namespaceLayout 'shared' runs the privileged "
+                "Docker-in-Docker runner in the server namespace; set enforce to 'privileged' or use "
+                "namespaceLayout 'separate'",
+            )
+        return NamespaceSettings(server, server, server_pod_security, server_pod_security)
+    if server == runner:
+        reader.problem(
+            "runnerNamespace",
+            f"is the same as serverNamespace ({server!r}); with namespaceLayout 'separate' choose another name, "
+            "or set namespaceLayout to 'shared'",
+        )
+    return NamespaceSettings(server, runner, server_pod_security, runner_pod_security)
+
+
+def _load_gateway(reader: _Reader) -> GatewayParent:
+    raw = _string_map(reader, "gateway", reader.structured("gateway", dict))
+    unknown = sorted(set(raw) - {"name", "namespace", "sectionName"})
+    if unknown:
+        reader.problem("gateway", f"unknown field(s) {', '.join(unknown)}; use name, namespace and sectionName")
+    checks = {"name": rules.dns_subdomain, "namespace": rules.dns_label, "sectionName": rules.dns_subdomain}
+    for part, check in checks.items():
+        if part not in raw:
+            reader.problem(f"gateway.{part}", "is required")
+        else:
+            reader.problem(f"gateway.{part}", check(raw[part]))
+    return GatewayParent(raw.get("name", ""), raw.get("namespace", ""), raw.get("sectionName", ""))
+
+
+def _load_forgejo(reader: _Reader, warnings: list[str]) -> ForgejoSettings:
+    release_name = reader.string("releaseName", rules.helm_release_name)
+    fullname_override = reader.string("fullnameOverride", rules.dns_label, allow_empty=True)
+    service_name = naming.http_service_name(release_name, fullname_override)
+    if rules.dns_label(service_name):
+        reader.problem(
+            "fullnameOverride" if fullname_override else "releaseName",
+            f"makes the chart's service name {service_name!r} longer than a Kubernetes name allows (63); "
+            "use a shorter name",
+        )
+    min_interval = reader.string("mirrorMinInterval", rules.go_duration)
+    if not rules.go_duration(min_interval) and parse_duration(min_interval) < parse_duration("1m"):
+        reader.problem("mirrorMinInterval", f"{min_interval!r} is below 1m, which Forgejo silently raises to 1m")
+    unsafe_classes = reader.structured("sqliteUnsafeStorageClasses", list)
+    if not all(isinstance(name, str) for name in unsafe_classes):
+        reader.problem("sqliteUnsafeStorageClasses", "must be a list of storage class names")
+        unsafe_classes = []
+    storage, storage_warnings = _load_storage(reader, unsafe_classes)
+    warnings.extend(storage_warnings)
+    return ForgejoSettings(
+        hostname=reader.string("hostname", rules.hostname),
+        chart_version=reader.string("chartVersion", rules.exact_version),
+        release_name=release_name,
+        fullname_override=fullname_override,
+        admin_username=reader.string("adminUsername", rules.forgejo_username),
+        admin_email=reader.string("adminEmail", rules.email),
+        storage=storage,
+        node_selector=_load_node_selector(reader, "nodeSelector"),
+        resources=_load_resources(reader, "resources"),
+        mirror_min_interval=min_interval,
+        service_port=reader.integer("servicePort", rules.port),
+        protect_data=reader.boolean("protectData"),
+    )
+
+
+def _unknown_key_problems(raw: Mapping[str, str], keys_read: set[str]) -> list[Problem]:
+    problems = []
+    for key in sorted(set(raw) - keys_read):
+        close = difflib.get_close_matches(key, sorted(keys_read), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.append(Problem(key, f"is not a setting of this program{hint}"))
+    return problems
+
+
+def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Validate raw config strings (project namespace stripped) into Settings.
+
+    Pure: no Pulumi runtime needed, so tests can drive it with plain dicts.
+    Raises ConfigError listing every problem.
+    """
+    reader = _Reader(raw, secret_keys)
+    warnings: list[str] = []
+    forgejo = _load_forgejo(reader, warnings)
+    namespaces = _load_namespaces(reader)
+    gateway = _load_gateway(reader)
+    tls_mode = reader.choice(
+        "tlsMode",
+        TLS_MODES,
+        why=(
+            " (there is no mode that edits an existing cert-manager Certificate: its dnsNames list is atomic, "
+            "so a patch would own the whole list and deleting the patch would reset it)"
+        ),
+    )
+    password = reader.secret_plaintext("adminPassword")
+    if password is not None and len(password) < 8:
+        reader.problem("adminPassword", "is shorter than 8 characters, Forgejo's default MIN_PASSWORD_LENGTH")
+    reader.problems.extend(_unknown_key_problems(raw, reader.keys_read))
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return Settings(forgejo=forgejo, namespaces=namespaces, gateway=gateway, tls_mode=tls_mode,
+                    warnings=tuple(warnings))
+
+
+def _raw_project_config() -> tuple[dict[str, str], frozenset[str]]:
+    """This project's keys and which of them are secret, from the Pulumi runtime.
+
+    pulumi.Config only answers for keys it is asked about; listing every key
+    is what lets a misspelt key be reported instead of silently ignored.
+    """
+    prefix = f"{PROJECT}:"
+    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    raw = {key.removeprefix(prefix): str(value) for key, value in everything.items() if key.startswith(prefix)}
+    secret_keys = frozenset(key for key in raw if runtime_config.is_config_secret(prefix + key))
+    return raw, secret_keys
+
+
+def load_settings() -> Settings:
+    """Read and validate the stack config; log warnings; raise ConfigError on any problem."""
+    raw, secret_keys = _raw_project_config()
+    settings = parse_settings(raw, secret_keys)
+    for warning in settings.warnings:
+        pulumi.log.warn(warning)
+    config = pulumi.Config(PROJECT)
+    return dataclasses.replace(settings, secrets=Secrets(admin_password=config.get_secret("adminPassword")))

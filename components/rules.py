@@ -1,0 +1,193 @@
+"""Validation rules for config values, one function per rule.
+
+Each rule returns ``None`` when the value is fine, or a short reason that the
+config loader prefixes with the key. Reasons never repeat secret values.
+Rules follow the tool that would otherwise reject the value later, at apply
+time or worse: Kubernetes (names, labels, quantities), Helm (release names,
+exact versions), Forgejo (user names, durations), Gateway API (hostnames).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from decimal import Decimal, InvalidOperation
+
+from components.durations import DurationError, parse_duration
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# semver.org's recommended pattern: an exact version, optionally pre-release/build.
+_EXACT_SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+# Forgejo's user name rule (models/user: alphanumerics, '-', '_', '.'; no leading,
+# trailing or doubled punctuation).
+_FORGEJO_USERNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[-_.](?=[A-Za-z0-9]))*$")
+# Names Forgejo reserves for its own routes; "admin" is also refused by the chart.
+_RESERVED_USERNAMES = frozenset(
+    {"admin", "api", "assets", "attachments", "avatar", "avatars", "captcha", "commits", "debug", "error",
+     "explore", "favicon.ico", "ghost", "issues", "login", "manifest.json", "metrics", "milestones", "new",
+     "notifications", "org", "pulls", "raw", "repo", "repo-avatars", "robots.txt", "search",
+     "serviceworker.js", "ssh_info", "swagger.v1.json", "user", "v2", "forgejo-actions", "gitea-actions"}
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# Kubernetes resource.Quantity in the forms people write: 500m, 1, 1.5, 256Mi, 10Gi, 1e3.
+_QUANTITY = re.compile(r"^(?P<number>\d+(?:\.\d+)?|\.\d+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE]\d+)?$")
+_QUANTITY_SCALE = {
+    None: Decimal(1), "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
+    "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"),
+    "P": Decimal("1e15"), "E": Decimal("1e18"),
+    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50), "Ei": Decimal(2**60),
+}
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+
+
+def dns_label(value: str) -> str | None:
+    """RFC 1123 label, as Kubernetes requires for namespace names."""
+    if not _DNS_LABEL.match(value) or len(value) > 63:
+        return (
+            f"{value!r} is not an RFC 1123 label: use at most 63 lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def dns_subdomain(value: str) -> str | None:
+    """RFC 1123 subdomain, as Kubernetes requires for most object names."""
+    if not _DNS_SUBDOMAIN.match(value) or len(value) > 253:
+        return (
+            f"{value!r} is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and '.', "
+            "at most 253 characters"
+        )
+    return None
+
+
+def hostname(value: str) -> str | None:
+    """A fully qualified RFC 1123 host name that a Gateway API HTTPRoute accepts.
+
+    Gateway API refuses IP addresses and upper case; a wildcard would not give
+    Forgejo a single ROOT_URL.
+    """
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        return f"{value!r} is an IP address; HTTPRoute hostnames must be DNS names"
+    labels = value.split(".")
+    if (
+        len(value) > 253
+        or len(labels) < 2
+        or any(not _DNS_LABEL.match(label) or len(label) > 63 for label in labels)
+    ):
+        return (
+            f"{value!r} is not a fully qualified RFC 1123 host name: use lower-case dot-separated labels "
+            "of letters, digits and '-', such as 'git.example.net'"
+        )
+    return None
+
+
+def exact_version(value: str) -> str | None:
+    """An exact chart version. Ranges are refused: `pulumi up` must install what review saw."""
+    if not _EXACT_SEMVER.match(value):
+        return (
+            f"{value!r} is not an exact semantic version; pin one such as '16.2.0' "
+            "(ranges like '>=16 <17' install whatever is newest on the day of `pulumi up`)"
+        )
+    return None
+
+
+def helm_release_name(value: str) -> str | None:
+    """Helm 3's release name rule: an RFC 1123 subdomain of at most 53 characters."""
+    if not _DNS_SUBDOMAIN.match(value) or len(value) > 53:
+        return (
+            f"{value!r} is not a valid Helm release name: use at most 53 lower-case letters, digits, '-' "
+            "and '.', starting and ending with a letter or digit"
+        )
+    return None
+
+
+def forgejo_username(value: str) -> str | None:
+    if value.lower() in _RESERVED_USERNAMES:
+        return f"{value!r} is reserved by Forgejo and refused by the chart's admin setup; choose e.g. 'forgejo_admin'"
+    if not _FORGEJO_USERNAME.match(value) or len(value) > 40:
+        return (
+            f"{value!r} is not a valid Forgejo user name: use at most 40 letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def email(value: str) -> str | None:
+    if not _EMAIL.match(value):
+        return f"{value!r} is not an e-mail address such as 'admin@example.net'"
+    return None
+
+
+def parse_quantity(value: str) -> Decimal | None:
+    """A Kubernetes quantity as a number (cores or bytes), or None if malformed."""
+    match = _QUANTITY.match(value)
+    if match is None:
+        return None
+    suffix = match.group("suffix")
+    try:
+        number = Decimal(match.group("number"))
+        if suffix and suffix[0] in "eE":
+            return number * (Decimal(10) ** int(suffix[1:]))
+        return number * _QUANTITY_SCALE[suffix]
+    except (InvalidOperation, KeyError):
+        return None
+
+
+def quantity(value: str) -> str | None:
+    if parse_quantity(value) is None:
+        return f"{value!r} is not a Kubernetes quantity such as '500m', '1', '256Mi' or '10Gi'"
+    return None
+
+
+def positive_quantity(value: str) -> str | None:
+    parsed = parse_quantity(value)
+    if parsed is None:
+        return quantity(value)
+    if parsed <= 0:
+        return f"{value!r} must be greater than zero"
+    return None
+
+
+def label_key(value: str) -> str | None:
+    """A Kubernetes label key: optional DNS-subdomain prefix, '/', and a name of at most 63 characters."""
+    prefix, _, name = value.rpartition("/")
+    if (prefix and dns_subdomain(prefix)) or not _LABEL_NAME.match(name) or len(name) > 63:
+        return f"{value!r} is not a Kubernetes label key such as 'node.kubernetes.io/disk-type'"
+    return None
+
+
+def label_value(value: str) -> str | None:
+    if value and (not _LABEL_NAME.match(value) or len(value) > 63):
+        return f"{value!r} is not a Kubernetes label value (at most 63 letters, digits, '-', '_', '.')"
+    return None
+
+
+def go_duration(value: str) -> str | None:
+    try:
+        parse_duration(value)
+    except DurationError as error:
+        return str(error)
+    return None
+
+
+def port(value: int) -> str | None:
+    if not 1 <= value <= 65535:
+        return f"{value} is not a TCP port (1-65535)"
+    return None
+
+
+def pod_security_level(value: str) -> str | None:
+    if value not in POD_SECURITY_LEVELS:
+        return f"{value!r} is not a PodSecurity level; use one of {', '.join(POD_SECURITY_LEVELS)}"
+    return None

@@ -1,0 +1,148 @@
+"""Run ``__main__.py`` under Pulumi mocks and record what it registers and exports."""
+
+from __future__ import annotations
+
+import runpy
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
+
+from tests.stack import PROJECT, ROOT, STACK, goldentooth_config
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+# What the mocked providers answer for outputs the program reads back.
+GENERATED_ADMIN_PASSWORD = "generated-admin-password-0123456789"
+
+
+@dataclass
+class Registered:
+    """One registration: inputs as the provider would see them, plus the resource options."""
+
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    parent: str
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    additional_secret_outputs: list[str]
+    import_id: str
+
+    @property
+    def parent_type_and_name(self) -> tuple[str, str]:
+        """(type, name) of the parent, read from its URN (the last type in a qualified type chain)."""
+        qualified_type, name = self.parent.split("::")[-2:]
+        return qualified_type.split("$")[-1], name
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, keeping the options that MockResourceArgs leaves out.
+
+    Mocks don't apply engine behaviour (protect, additional_secret_outputs...),
+    so tests assert that the program asked for it.
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[Registered] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registered.append(
+                Registered(
+                    typ=request.type,
+                    name=request.name,
+                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    parent=request.parent,
+                    protect=request.protect,
+                    retain_on_delete=request.retainOnDelete,
+                    dependencies=list(request.dependencies),
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
+                    import_id=request.importId,
+                )
+            )
+        return super().RegisterResource(request)
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = GENERATED_ADMIN_PASSWORD
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+@dataclass
+class ProgramRun:
+    resources: list[Registered]
+    exports: dict[str, Any] = field(default_factory=dict)
+    secret_exports: set[str] = field(default_factory=set)
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [resource for resource in self.resources if resource.typ == typ]
+
+    def one(self, typ: str, name: str | None = None) -> Registered:
+        matches = [r for r in self.of_type(typ) if name is None or r.name == name]
+        assert len(matches) == 1, f"expected one {typ} named {name}, got {[r.name for r in matches]}"
+        return matches[0]
+
+
+class ProgramFailed(Exception):
+    def __init__(self, error: BaseException, registered: list[Registered]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.registered = registered
+
+
+def run_program(
+    overrides: dict[str, str] | None = None,
+    secrets: dict[str, str] | None = None,
+    plaintext: dict[str, str] | None = None,
+) -> ProgramRun:
+    """Run the program with the goldentooth config plus ``overrides``.
+
+    ``secrets`` are set as secret config (as `pulumi config set --secret`),
+    ``plaintext`` as ordinary values; a key mapped to None is removed.
+    """
+    raw: dict[str, str | None] = {**goldentooth_config(), **(overrides or {}), **(plaintext or {})}
+    raw.update(secrets or {})
+    config = {f"{PROJECT}:{key}": value for key, value in raw.items() if value is not None}
+    secret_keys = [f"{PROJECT}:{key}" for key in (secrets or {})]
+    pulumi.runtime.set_all_config(config, secret_keys)
+
+    monitor = RecordingMonitor(RecordingMocks())
+    runtime_settings.ROOT.set(None)  # a fresh Stack, so exports don't pile up across runs
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
+    exports: dict[str, Any] = {}
+    secret_exports: set[str] = set()
+
+    @pulumi.runtime.test
+    def run() -> None:
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    try:
+        run()
+    except Exception as error:
+        raise ProgramFailed(error, monitor.registered) from error
+
+    @pulumi.runtime.test
+    async def collect() -> None:
+        root = runtime_settings.get_root_resource()
+        assert root is not None
+        for key, output in root.outputs.items():  # type: ignore[attr-defined]
+            output = pulumi.Output.from_input(output)
+            exports[key] = await output.future()
+            if await output.is_secret():
+                secret_exports.add(key)
+
+    collect()
+    return ProgramRun(resources=monitor.registered, exports=exports, secret_exports=secret_exports)

@@ -1,0 +1,216 @@
+"""The config loader: the goldentooth values, and bad input refused with the key named."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config import (
+    ConfigError,
+    ForgejoSettings,
+    GatewayParent,
+    NamespaceSettings,
+    PodSecurity,
+    Resources,
+    Storage,
+    parse_settings,
+)
+from tests.program import ProgramFailed, run_program
+from tests.stack import goldentooth_config
+
+SEED_RESOURCES = Resources(requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "512Mi"})
+
+
+def test_goldentooth_stack_loads_the_seed_values() -> None:
+    settings = parse_settings(goldentooth_config())
+
+    assert settings.forgejo == ForgejoSettings(
+        hostname="git.goldentooth.net",
+        chart_version="16.2.0",
+        release_name="forgejo",
+        fullname_override="",
+        admin_username="forgejo_admin",
+        admin_email="forgejo_admin@goldentooth.net",
+        storage=Storage(size="10Gi", storage_class="seaweedfs", existing_claim=""),
+        node_selector={"node.kubernetes.io/disk-type": "nvme"},
+        resources=SEED_RESOURCES,
+        mirror_min_interval="5m",
+        service_port=3000,
+        protect_data=True,
+    )
+    assert settings.namespaces == NamespaceSettings(
+        server="forgejo",
+        runner="forgejo-runner",
+        server_pod_security=PodSecurity(enforce="baseline", warn="restricted", audit="restricted"),
+        runner_pod_security=PodSecurity(enforce="privileged"),
+    )
+    assert settings.gateway == GatewayParent(name="goldentooth", namespace="gateway", section_name="https")
+    assert settings.tls_mode == "export"
+    assert settings.internal_url == "http://forgejo-http.forgejo.svc.cluster.local:3000"
+    assert settings.tls_dns_names == ["git.goldentooth.net"]
+
+
+def test_seaweedfs_storage_warns_that_sqlite_is_unsafe_there() -> None:
+    settings = parse_settings(goldentooth_config())
+
+    assert len(settings.warnings) == 1
+    assert settings.warnings[0].startswith("goldentooth-forgejo:storageClass 'seaweedfs' is listed in")
+    assert "POSIX file locking" in settings.warnings[0]
+
+
+def test_safe_storage_class_gives_no_warning() -> None:
+    settings = parse_settings({**goldentooth_config(), "storageClass": "local-path"})
+
+    assert settings.warnings == ()
+
+
+def test_existing_claim_replaces_class_and_size() -> None:
+    settings = parse_settings({**goldentooth_config(), "storageClass": "", "existingClaim": "forgejo-data"})
+
+    assert settings.forgejo.storage == Storage(size="10Gi", storage_class="", existing_claim="forgejo-data")
+    assert settings.warnings == ()
+
+
+def test_shared_layout_puts_server_and_runner_in_one_privileged_namespace() -> None:
+    settings = parse_settings(
+        {**goldentooth_config(), "namespaceLayout": "shared", "serverPodSecurity": '{"enforce": "privileged"}'}
+    )
+
+    assert settings.namespaces == NamespaceSettings(
+        server="forgejo",
+        runner="forgejo",
+        server_pod_security=PodSecurity(enforce="privileged"),
+        runner_pod_security=PodSecurity(enforce="privileged"),
+    )
+    assert settings.namespaces.shared
+
+
+def test_external_tls_mode_exports_no_dns_names() -> None:
+    settings = parse_settings({**goldentooth_config(), "tlsMode": "external"})
+
+    assert settings.tls_dns_names == []
+
+
+def test_fullname_override_changes_service_and_internal_url() -> None:
+    settings = parse_settings({**goldentooth_config(), "fullnameOverride": "forgejo-forgejo"})
+
+    assert settings.forgejo.http_service_name == "forgejo-forgejo-http"
+    assert settings.internal_url == "http://forgejo-forgejo-http.forgejo.svc.cluster.local:3000"
+
+
+# (key to change, bad value, key named in the error, words the reason must contain)
+BAD_CONFIGS = [
+    ("hostname", "Git.Goldentooth.net", "hostname", "RFC 1123"),
+    ("hostname", "git", "hostname", "fully qualified"),
+    ("hostname", "10.0.0.5", "hostname", "IP address"),
+    ("hostname", "*.goldentooth.net", "hostname", "RFC 1123"),
+    ("chartVersion", ">=16.0.0 <17.0.0", "chartVersion", "exact semantic version"),
+    ("chartVersion", "16", "chartVersion", "exact semantic version"),
+    ("chartVersion", "v16.2.0", "chartVersion", "exact semantic version"),
+    ("releaseName", "Forgejo", "releaseName", "Helm release name"),
+    ("releaseName", "f" * 54, "releaseName", "53"),
+    ("fullnameOverride", "Forgejo_Server", "fullnameOverride", "RFC 1123 label"),
+    ("fullnameOverride", "a" * 60, "fullnameOverride", "longer than a Kubernetes name allows"),
+    ("serverNamespace", "Forgejo", "serverNamespace", "RFC 1123 label"),
+    ("runnerNamespace", "forgejo", "runnerNamespace", "same as serverNamespace"),
+    ("namespaceLayout", "together", "namespaceLayout", "not one of separate, shared"),
+    ("serverPodSecurity", '{"enforce": "strict"}', "serverPodSecurity.enforce", "not a PodSecurity level"),
+    ("serverPodSecurity", '{"warn": "restricted"}', "serverPodSecurity", "needs an enforce level"),
+    ("serverPodSecurity", '{"enforce": "baseline", "enforce-version": "latest"}', "serverPodSecurity", "unknown mode"),
+    ("adminUsername", "admin", "adminUsername", "reserved by Forgejo"),
+    ("adminUsername", "forgejo admin", "adminUsername", "not a valid Forgejo user name"),
+    ("adminEmail", "forgejo_admin", "adminEmail", "not an e-mail address"),
+    ("storageSize", "10 GB", "storageSize", "not a Kubernetes quantity"),
+    ("storageSize", "0", "storageSize", "greater than zero"),
+    ("storageClass", "Fast_SSD", "storageClass", "RFC 1123 subdomain"),
+    ("existingClaim", "forgejo-data", "existingClaim", "not both"),
+    ("nodeSelector", '{"disk type": "nvme"}', "nodeSelector.disk type", "label key"),
+    ("nodeSelector", '{"node.kubernetes.io/disk-type": "nvme ssd"}', "nodeSelector.node.kubernetes.io/disk-type",
+     "label value"),
+    ("nodeSelector", '["nvme"]', "nodeSelector", "must be an object"),
+    ("resources", '{"requests": {"cpu": "lots"}}', "resources.requests.cpu", "not a Kubernetes quantity"),
+    ("resources", '{"requests": {"gpu": "1"}}', "resources.requests.gpu", "unknown resource"),
+    ("resources", '{"requests": {"memory": "1Gi"}, "limits": {"memory": "512Mi"}}', "resources.requests.memory",
+     "more than the limit"),
+    ("resources", '{"request": {"cpu": "1"}}', "resources", "unknown field"),
+    ("mirrorMinInterval", "5 minutes", "mirrorMinInterval", "not a Go duration"),
+    ("mirrorMinInterval", "30s", "mirrorMinInterval", "below 1m"),
+    ("gateway", '{"name": "goldentooth", "namespace": "gateway"}', "gateway.sectionName", "required"),
+    ("gateway", '{"name": "Golden Tooth", "namespace": "gateway", "sectionName": "https"}', "gateway.name",
+     "RFC 1123 subdomain"),
+    ("gateway", '"goldentooth"', "gateway", "must be an object"),
+    ("servicePort", "70000", "servicePort", "not a TCP port"),
+    ("servicePort", "http", "servicePort", "not a whole number"),
+    ("tlsMode", "patch", "tlsMode", "dnsNames list is atomic"),
+    ("protectData", "yes", "protectData", "not true or false"),
+    ("sqliteUnsafeStorageClasses", '"seaweedfs"', "sqliteUnsafeStorageClasses", "must be a list"),
+    ("hostnme", "git.goldentooth.net", "hostnme", "did you mean 'hostname'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named_key", "reason"), BAD_CONFIGS, ids=[f"{row[0]}={row[1]}" for row in BAD_CONFIGS]
+)
+def test_bad_value_is_refused_naming_the_key(key: str, value: str, named_key: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**goldentooth_config(), key: value})
+
+    messages = [str(problem) for problem in refused.value.problems]
+    assert any(
+        message.startswith(f"goldentooth-forgejo:{named_key}: ") and reason in message for message in messages
+    ), messages
+
+
+def test_missing_required_key_is_reported() -> None:
+    raw = goldentooth_config()
+    del raw["hostname"]
+
+    with pytest.raises(ConfigError) as refused:
+        parse_settings(raw)
+
+    assert [str(p) for p in refused.value.problems] == [
+        "goldentooth-forgejo:hostname: is not set (every key is declared in Pulumi.yaml; "
+        "keys without a default are required)"
+    ]
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    raw = {**goldentooth_config(), "hostname": "git", "chartVersion": "^16", "adminUsername": "admin"}
+
+    with pytest.raises(ConfigError) as refused:
+        parse_settings(raw)
+
+    assert [problem.key for problem in refused.value.problems] == ["adminUsername", "chartVersion", "hostname"]
+    assert str(refused.value).startswith("3 configuration problem(s); nothing was applied.")
+
+
+def test_shared_layout_with_baseline_server_namespace_is_refused() -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**goldentooth_config(), "namespaceLayout": "shared"})
+
+    assert [problem.key for problem in refused.value.problems] == ["serverPodSecurity.enforce"]
+
+
+def test_admin_password_set_in_plain_text_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**goldentooth_config(), "adminPassword": "hunter2-plaintext"})
+
+    assert [problem.key for problem in refused.value.problems] == ["adminPassword"]
+    assert "pulumi config set --secret adminPassword" in str(refused.value)
+    assert "hunter2-plaintext" not in str(refused.value)
+
+
+def test_short_secret_admin_password_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**goldentooth_config(), "adminPassword": "short"}, secret_keys=frozenset({"adminPassword"}))
+
+    assert [problem.key for problem in refused.value.problems] == ["adminPassword"]
+    assert "short'" not in str(refused.value)
+
+
+def test_bad_config_stops_the_program_before_any_resource_registers() -> None:
+    with pytest.raises(ProgramFailed) as failed:
+        run_program({"hostname": "not a host", "chartVersion": ">=16 <17"})
+
+    assert isinstance(failed.value.error, ConfigError)
+    assert [problem.key for problem in failed.value.error.problems] == ["chartVersion", "hostname"]
+    assert failed.value.registered == []

@@ -1,0 +1,40 @@
+import pytest
+
+from components.durations import DurationError, format_duration, parse_duration, same_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "nanoseconds"),
+    [
+        ("0", 0),
+        ("5m", 300_000_000_000),
+        ("5m0s", 300_000_000_000),
+        ("1h30m", 5_400_000_000_000),
+        ("1.5h", 5_400_000_000_000),
+        (".5h", 1_800_000_000_000),
+        ("3h", 10_800_000_000_000),
+        ("300ms", 300_000_000),
+        ("1h0m0.5s", 3_600_500_000_000),
+    ],
+)
+def test_parses_go_durations(text: str, nanoseconds: int) -> None:
+    assert parse_duration(text) == nanoseconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "5x", "-5m", "+5m", "m", "5 m", "1d", "5m-1s"])
+def test_refuses_what_go_refuses_or_negative(text: str) -> None:
+    with pytest.raises(DurationError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [("5m", "5m0s"), ("8h", "8h0m0s"), ("0", "0s"), ("90s", "1m30s"), ("1.5s", "1.5s"), ("300ms", "300ms")],
+)
+def test_formats_like_go_duration_string(text: str, canonical: str) -> None:
+    assert format_duration(parse_duration(text)) == canonical
+
+
+def test_forgejo_long_form_equals_short_form() -> None:
+    assert same_duration("5m", "5m0s")
+    assert not same_duration("5m", "10m0s")
