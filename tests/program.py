@@ -52,7 +52,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.registered: list[Registered] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         if request.type != "pulumi:pulumi:Stack":
             self.registered.append(
                 Registered(

@@ -1,0 +1,47 @@
+"""goldentooth's self-hosted CI/CD: push to GitHub -> Forgejo mirror -> Actions -> registry."""
+
+import pulumi
+
+from components.config import load_settings
+from components.forgejo import ForgejoServer
+from components.namespaces import Namespaces
+from components.route import GatewayRoute
+
+# 1. Config: every key validated before anything is registered.
+settings = load_settings()
+
+# 2. Namespaces: the server's enforces baseline; only the runner's admits privileged pods.
+namespaces = Namespaces("forgejo", settings.namespaces, retain_on_delete=settings.forgejo.protect_data)
+
+# 3. Forgejo from its OCI chart, with generated admin credentials.
+forgejo = ForgejoServer(
+    "forgejo",
+    settings.forgejo,
+    namespace=settings.namespaces.server,
+    namespace_ready=namespaces,
+    admin_password=settings.secrets.admin_password,
+)
+
+# 4. The route through the shared gateway, to the service name the chart computes.
+route = GatewayRoute(
+    "forgejo",
+    namespace=settings.namespaces.server,
+    hostname=settings.forgejo.hostname,
+    gateway=settings.gateway,
+    service_name=settings.forgejo.http_service_name,
+    service_port=settings.forgejo.service_port,
+    depends_on=[forgejo.release],
+)
+
+# 5. Outputs: the contract other stacks read through StackReference.
+pulumi.export("url", settings.forgejo.url)
+pulumi.export("hostname", route.hostname)
+pulumi.export("server_namespace", namespaces.server)
+pulumi.export("runner_namespace", namespaces.runner)
+pulumi.export("http_service_name", settings.forgejo.http_service_name)
+pulumi.export("internal_url", settings.internal_url)
+pulumi.export("helm_release_name", forgejo.release_name)
+pulumi.export("chart_version", settings.forgejo.chart_version)
+pulumi.export("admin_username", forgejo.admin_username)
+pulumi.export("admin_password", forgejo.admin_password)
+pulumi.export("tls_dns_names", settings.tls_dns_names)

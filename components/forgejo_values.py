@@ -1,0 +1,65 @@
+"""Helm values for the Forgejo chart, built from validated settings.
+
+Kept apart from the component so the values can be tested as plain data, and
+so every path set outside ``gitea.config`` can be checked against the chart's
+own values.yaml (a typo there is silently ignored by Helm).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.config import ForgejoSettings
+
+
+def _persistence(settings: ForgejoSettings) -> dict[str, Any]:
+    storage = settings.storage
+    if storage.existing_claim:
+        # `existingClaim` is not a chart key (the author tried it); the chart
+        # mounts a claim it did not create through create: false + claimName.
+        return {"enabled": True, "create": False, "claimName": storage.existing_claim}
+    # claimName stays the chart's default so an install taken over from Flux
+    # keeps finding its data volume.
+    persistence: dict[str, Any] = {"enabled": True, "create": True, "size": storage.size}
+    if storage.storage_class:
+        persistence["storageClass"] = storage.storage_class
+    return persistence
+
+
+def forgejo_values(settings: ForgejoSettings, admin_secret_name: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "image": {"rootless": True},
+        # SQLite on a ReadWriteOnce volume must never see two pods: a rolling
+        # update would start the new pod before the old one lets go.
+        "strategy": {"type": "Recreate"},
+        "service": {"http": {"port": settings.service_port}},
+        "persistence": _persistence(settings),
+        "nodeSelector": dict(settings.node_selector),
+        "resources": settings.resources.as_dict(),
+        "gitea": {
+            "admin": {
+                # The Secret holds username and password only; the chart reads
+                # the e-mail address from values.
+                "existingSecret": admin_secret_name,
+                "email": settings.admin_email,
+                "passwordMode": "keepUpdated",
+            },
+            "config": {
+                "actions": {"ENABLED": True},
+                "mirror": {"ENABLED": True, "MIN_INTERVAL": settings.mirror_min_interval},
+                # The scheduler only looks for due mirrors when this cron fires
+                # (every 10m by default), so MIN_INTERVAL alone never syncs
+                # more often than that.
+                "cron.update_mirrors": {
+                    "SCHEDULE": f"@every {settings.mirror_min_interval}",
+                    "NO_SUCCESS_NOTICE": True,
+                },
+                "server": {"DOMAIN": settings.hostname, "ROOT_URL": settings.url},
+                "service": {"DISABLE_REGISTRATION": True},
+                "database": {"DB_TYPE": "sqlite3"},
+            },
+        },
+    }
+    if settings.fullname_override:
+        values["fullnameOverride"] = settings.fullname_override
+    return values

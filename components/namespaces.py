@@ -1,0 +1,52 @@
+"""The server and runner namespaces, each with its PodSecurity level."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import NamespaceSettings, PodSecurity
+from components.labels import common_labels
+
+
+class Namespaces(pulumi.ComponentResource):
+    """Namespaces for the Forgejo server and the Actions runner.
+
+    Separate by default: the server's namespace enforces ``baseline``, and only
+    the runner's admits the privileged Docker-in-Docker sidecar. The seed's
+    single privileged namespace is the ``shared`` layout.
+    """
+
+    server: pulumi.Output[str]
+    runner: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: NamespaceSettings,
+        retain_on_delete: bool,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("goldentooth:index:Namespaces", name, None, opts)
+        # Deleting the server namespace would delete the data volume with it,
+        # so it is retained whenever the data is protected.
+        server = self._namespace(f"{name}-server", settings.server, settings.server_pod_security, retain_on_delete)
+        self.server = server.metadata.name
+        if settings.shared:
+            self.runner = self.server
+        else:
+            runner = self._namespace(f"{name}-runner", settings.runner, settings.runner_pod_security, False)
+            self.runner = runner.metadata.name
+        self.register_outputs({"server": self.server, "runner": self.runner})
+
+    def _namespace(
+        self, resource_name: str, namespace: str, pod_security: PodSecurity, retain_on_delete: bool
+    ) -> k8s.core.v1.Namespace:
+        return k8s.core.v1.Namespace(
+            resource_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=namespace,
+                labels={**common_labels("namespace"), **pod_security.labels()},
+            ),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain_on_delete),
+        )

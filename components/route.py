@@ -1,0 +1,52 @@
+"""The HTTPRoute that publishes Forgejo through the cluster's shared gateway."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import GatewayParent
+from components.labels import common_labels
+
+
+class GatewayRoute(pulumi.ComponentResource):
+    """An HTTPRoute (gateway.networking.k8s.io/v1) from a host name to a Service.
+
+    TLS ends at the gateway, so the backend is the chart's plain-HTTP service.
+    The gateway's certificate must cover the host name: the stack exports
+    ``tls_dns_names`` for the stack that owns that certificate.
+    """
+
+    hostname: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        hostname: str,
+        gateway: GatewayParent,
+        service_name: str,
+        service_port: int,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("goldentooth:index:GatewayRoute", name, None, opts)
+        # CustomResource passes spec through untouched: the keys must be the
+        # CRD's own camelCase names, not snake_case.
+        k8s.apiextensions.CustomResource(
+            f"{name}-route",
+            api_version="gateway.networking.k8s.io/v1",
+            kind="HTTPRoute",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=common_labels("route")),
+            spec={
+                "parentRefs": [
+                    {"name": gateway.name, "namespace": gateway.namespace, "sectionName": gateway.section_name}
+                ],
+                "hostnames": [hostname],
+                "rules": [{"backendRefs": [{"name": service_name, "port": service_port}]}],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+        self.hostname = pulumi.Output.from_input(hostname)
+        self.register_outputs({"hostname": self.hostname})

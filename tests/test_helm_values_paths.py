@@ -1,0 +1,61 @@
+"""Every Helm value the program sets exists in the chart's values.yaml.
+
+Helm ignores unknown values silently (the author's `existingClaim` did
+nothing), so a typo would otherwise only show up as a missing feature.
+``gitea.config`` is excluded: its sections become app.ini sections verbatim.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from components.config import parse_settings
+from components.forgejo_values import forgejo_values
+from tests.stack import ROOT, goldentooth_config
+
+CHART_VALUES = yaml.safe_load((ROOT.parent / "shared" / "reference" / "forgejo-helm-values.yaml").read_text())
+FREE_FORM = ("gitea.config",)
+# Read by the chart's templates (_helpers.tpl `forgejo.fullname`) but not listed in values.yaml.
+TEMPLATE_ONLY = ("fullnameOverride",)
+
+
+def unknown_paths(values: dict[str, Any], defaults: Any, prefix: str = "") -> list[str]:
+    unknown = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if path in FREE_FORM or path in TEMPLATE_ONLY:
+            continue
+        if not isinstance(defaults, dict):
+            unknown.append(path)
+            continue
+        if key not in defaults:
+            # An empty map in the defaults (nodeSelector: {}, resources: {}) takes any keys.
+            if defaults != {}:
+                unknown.append(path)
+            continue
+        if isinstance(value, dict) and isinstance(defaults[key], dict):
+            unknown.extend(unknown_paths(value, defaults[key], f"{path}."))
+    return unknown
+
+
+CONFIGS = {
+    "goldentooth": {},
+    "existing-claim": {"storageClass": "", "existingClaim": "forgejo-data"},
+    "fullname-override": {"fullnameOverride": "forgejo-forgejo"},
+}
+
+
+@pytest.mark.parametrize("overrides", CONFIGS.values(), ids=CONFIGS.keys())
+def test_every_value_path_exists_in_the_chart(overrides: dict[str, str]) -> None:
+    settings = parse_settings({**goldentooth_config(), **overrides})
+
+    assert unknown_paths(forgejo_values(settings.forgejo, "forgejo-admin"), CHART_VALUES) == []
+
+
+def test_a_misspelt_path_is_caught() -> None:
+    assert unknown_paths({"persistence": {"existingClaim": "x"}, "nodeSelector": {"a": "b"}}, CHART_VALUES) == [
+        "persistence.existingClaim"
+    ]

@@ -1,0 +1,60 @@
+"""Every Kubernetes object the program registers matches the real schema for its kind."""
+
+from __future__ import annotations
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from tests import manifests
+from tests.program import SECRET_SIG_KEY, Registered, run_program
+
+NON_KUBERNETES_PREFIXES = ("goldentooth:", "random:", "pulumi-python:dynamic", "kubernetes:helm.sh/")
+
+
+def _kubernetes_objects(resources: list[Registered]) -> list[Registered]:
+    return [r for r in resources if r.typ.startswith("kubernetes:") and not r.typ.startswith(NON_KUBERNETES_PREFIXES)]
+
+
+def _unwrap_secrets(value: object) -> object:
+    """The object as the provider sends it: secret wrappers replaced by their values."""
+    if isinstance(value, dict):
+        if SECRET_SIG_KEY in value:
+            return _unwrap_secrets(value["value"])
+        return {key: _unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(item) for item in value]
+    return value
+
+
+CONFIGS = {
+    "goldentooth": {},
+    "shared-layout": {"namespaceLayout": "shared", "serverPodSecurity": '{"enforce": "privileged"}'},
+    "existing-claim": {"storageClass": "", "existingClaim": "forgejo-data"},
+}
+
+
+@pytest.mark.parametrize("overrides", CONFIGS.values(), ids=CONFIGS.keys())
+def test_every_kubernetes_object_validates_against_its_schema(overrides: dict[str, str]) -> None:
+    objects = _kubernetes_objects(run_program(overrides).resources)
+
+    assert objects, "the program registered no Kubernetes objects"
+    for registered in objects:
+        manifests.validate(_unwrap_secrets(registered.inputs))  # type: ignore[arg-type]
+
+
+def test_core_validation_is_strict_about_unknown_fields() -> None:
+    with pytest.raises(kubernetes_validate.ValidationError):
+        manifests.validate({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "lables": {}}})
+
+
+def test_httproute_validation_uses_the_crd_schema() -> None:
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "forgejo", "namespace": "forgejo"},
+        # snake_case is what the typed SDK classes would accept, but a CustomResource passes it through as is.
+        "spec": {"parent_refs": [{"name": "goldentooth"}]},
+    }
+    with pytest.raises(jsonschema.ValidationError):
+        manifests.validate(route)

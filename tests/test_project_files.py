@@ -1,0 +1,65 @@
+"""Pulumi.yaml and the goldentooth stack file, checked against Pulumi's schema and the loader."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from components import config
+from tests.stack import ROOT, goldentooth_config, project_file, stack_file
+
+PROJECT_SCHEMA = json.loads((ROOT.parent / "shared" / "reference" / "pulumi-project.schema.json").read_text())
+
+
+def test_project_file_matches_pulumis_schema() -> None:
+    jsonschema.validate(project_file(), PROJECT_SCHEMA)
+
+
+def test_project_runs_python_in_a_virtualenv() -> None:
+    assert project_file()["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+
+
+@pytest.mark.parametrize("key", sorted(project_file()["config"]))
+def test_every_key_is_declared_with_type_and_description(key: str) -> None:
+    declaration = project_file()["config"][key]
+
+    assert declaration["type"] in ("string", "integer", "boolean", "array", "object")
+    assert len(declaration["description"]) > 20
+    assert "secret" not in declaration, "secret keys cannot have defaults; read them with get_secret instead"
+
+
+def test_loader_reads_exactly_the_declared_keys() -> None:
+    # The loader reports a key it reads but cannot find ("is not set") and a
+    # key it finds but never reads ("is not a setting"), so a clean parse of
+    # exactly the declared keys proves the two lists agree.
+    declared = set(project_file()["config"])
+    stack_keys = {key.split(":", 1)[1] for key in stack_file()["config"]}
+
+    assert stack_keys <= declared
+    assert set(goldentooth_config()) == declared
+    config.parse_settings(goldentooth_config())
+
+
+def test_an_undeclared_key_the_loader_reads_would_be_reported() -> None:
+    raw = goldentooth_config()
+    del raw["servicePort"]
+
+    with pytest.raises(config.ConfigError, match="servicePort: is not set"):
+        config.parse_settings(raw)
+
+
+def test_required_keys_are_set_by_the_goldentooth_stack() -> None:
+    required = {key for key, declaration in project_file()["config"].items() if "default" not in declaration}
+    stack_keys = {key.split(":", 1)[1] for key in stack_file()["config"]}
+
+    assert required == {"hostname", "adminEmail", "gateway"}
+    assert required <= stack_keys
+
+
+def test_goldentooth_stack_holds_no_encrypted_value() -> None:
+    text = (ROOT / "Pulumi.goldentooth.yaml").read_text()
+
+    assert "secure:" not in text
+    assert "encryptionsalt" not in text
