@@ -6,6 +6,7 @@ from components.config import load_settings
 from components.forgejo import ForgejoServer
 from components.namespaces import Namespaces
 from components.route import GatewayRoute
+from components.runner import ActionsRunner
 
 # 1. Config: every key validated before anything is registered.
 settings = load_settings()
@@ -13,13 +14,15 @@ settings = load_settings()
 # 2. Namespaces: the server's enforces baseline; only the runner's admits privileged pods.
 namespaces = Namespaces("forgejo", settings.namespaces, retain_on_delete=settings.forgejo.protect_data)
 
-# 3. Forgejo from its OCI chart, with generated admin credentials.
+# 3. Forgejo from its OCI chart, with generated admin credentials and the runner's shared secret registered.
 forgejo = ForgejoServer(
     "forgejo",
     settings.forgejo,
     namespace=settings.namespaces.server,
     namespace_ready=namespaces,
+    runner_name=settings.runner.name,
     admin_password=settings.secrets.admin_password,
+    runner_secret=settings.secrets.runner_secret,
 )
 
 # 4. The route through the shared gateway, to the service name the chart computes.
@@ -33,7 +36,19 @@ route = GatewayRoute(
     depends_on=[forgejo.release],
 )
 
-# 5. Outputs: the contract other stacks read through StackReference.
+# 5. The Actions runner, talking to Forgejo in-cluster over plain http.
+runner = ActionsRunner(
+    "forgejo-runner",
+    settings.runner,
+    namespace=settings.namespaces.runner,
+    instance_url=settings.internal_url,
+    shared_secret=forgejo.runner_secret,
+    # create-runner-file pings Forgejo; starting after the release is ready
+    # keeps the first rollout free of init-container backoff.
+    depends_on=[namespaces, forgejo.release],
+)
+
+# 6. Outputs: the contract other stacks read through StackReference.
 pulumi.export("url", settings.forgejo.url)
 pulumi.export("hostname", route.hostname)
 pulumi.export("server_namespace", namespaces.server)
@@ -45,3 +60,5 @@ pulumi.export("chart_version", settings.forgejo.chart_version)
 pulumi.export("admin_username", forgejo.admin_username)
 pulumi.export("admin_password", forgejo.admin_password)
 pulumi.export("tls_dns_names", settings.tls_dns_names)
+pulumi.export("runner_name", runner.name)
+pulumi.export("runner_labels", runner.labels)

@@ -27,11 +27,12 @@ PROJECT = "goldentooth-forgejo"
 # Secret overrides are read with get_secret and documented in the README rather
 # than declared in Pulumi.yaml: the CLI treats a declared key without a default
 # as required, and refuses a default on a secret key (pulumi/pulumi#21865).
-OPTIONAL_SECRET_KEYS = ("adminPassword",)
+OPTIONAL_SECRET_KEYS = ("adminPassword", "runnerSecret")
 
 TLS_MODES = ("export", "external")
 NAMESPACE_LAYOUTS = ("separate", "shared")
 _RESOURCE_NAMES = ("cpu", "memory")
+SHUTDOWN_MARGIN_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class GatewayParent:
 class ForgejoSettings:
     hostname: str
     chart_version: str
+    version: str
     release_name: str
     fullname_override: str
     admin_username: str
@@ -130,12 +132,57 @@ class ForgejoSettings:
     def fullname(self) -> str:
         return naming.chart_fullname(self.release_name, self.fullname_override)
 
+    @property
+    def image(self) -> str:
+        return f"{naming.FORGEJO_IMAGE_REPOSITORY}:{self.version}-rootless"
+
+
+@dataclass(frozen=True)
+class DockerCache:
+    """A persistent /var/lib/docker for the DinD sidecar, so rebuilds don't start cold."""
+
+    size: str
+    storage_class: str = ""
+
+
+@dataclass(frozen=True)
+class RegistryCa:
+    """A private registry's CA certificate, trusted by DinD through /etc/docker/certs.d/<registry>/ca.crt."""
+
+    registry: str
+    key: str
+    secret_name: str = ""
+    config_map_name: str = ""
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    name: str
+    image: str
+    dind_image: str
+    labels: tuple[str, ...]
+    capacity: int
+    timeout: str
+    shutdown_timeout: str
+    node_selector: dict[str, str]
+    resources: Resources
+    dind_resources: Resources
+    docker_cache: DockerCache | None = None
+    registry_ca: RegistryCa | None = None
+
+    @property
+    def termination_grace_seconds(self) -> int:
+        # Kubernetes kills the pod when the grace period ends; the runner must
+        # have given up on its jobs (shutdown_timeout) a little before that.
+        return parse_duration(self.shutdown_timeout) // 1_000_000_000 + SHUTDOWN_MARGIN_SECONDS
+
 
 @dataclass(frozen=True)
 class Secrets:
     """Secret overrides from config; None means "generate one"."""
 
     admin_password: pulumi.Output[str] | None = None
+    runner_secret: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +191,7 @@ class Settings:
     namespaces: NamespaceSettings
     gateway: GatewayParent
     tls_mode: str
+    runner: RunnerSettings
     secrets: Secrets = field(default_factory=Secrets)
     warnings: tuple[str, ...] = ()
 
@@ -385,6 +433,7 @@ def _load_forgejo(reader: _Reader, warnings: list[str]) -> ForgejoSettings:
     return ForgejoSettings(
         hostname=reader.string("hostname", rules.hostname),
         chart_version=reader.string("chartVersion", rules.exact_version),
+        version=reader.string("forgejoVersion", rules.exact_version),
         release_name=release_name,
         fullname_override=fullname_override,
         admin_username=reader.string("adminUsername", rules.forgejo_username),
@@ -395,6 +444,73 @@ def _load_forgejo(reader: _Reader, warnings: list[str]) -> ForgejoSettings:
         mirror_min_interval=min_interval,
         service_port=reader.integer("servicePort", rules.port),
         protect_data=reader.boolean("protectData"),
+    )
+
+
+def _load_docker_cache(reader: _Reader) -> DockerCache | None:
+    size = reader.string("runnerDockerCacheSize", rules.positive_quantity, allow_empty=True)
+    storage_class = reader.string("runnerDockerCacheStorageClass", rules.dns_subdomain, allow_empty=True)
+    if not size:
+        if storage_class:
+            reader.problem("runnerDockerCacheStorageClass", "is set but runnerDockerCacheSize is empty (cache off)")
+        return None
+    return DockerCache(size=size, storage_class=storage_class)
+
+
+def _load_registry_ca(reader: _Reader) -> RegistryCa | None:
+    raw = _string_map(reader, "registryCa", reader.structured("registryCa", dict))
+    if not raw:
+        return None
+    unknown = sorted(set(raw) - {"registry", "secretName", "configMapName", "key"})
+    if unknown:
+        reader.problem(
+            "registryCa", f"unknown field(s) {', '.join(unknown)}; use registry, secretName or configMapName, and key"
+        )
+    registry = raw.get("registry", "")
+    # certs.d directories are named host[:port], exactly as images name the registry.
+    host, _, port_text = registry.partition(":")
+    if not registry:
+        reader.problem("registryCa.registry", "is required, e.g. 'registry.goldentooth.net'")
+    elif rules.dns_subdomain(host) or (port_text and not port_text.isdigit()):
+        reader.problem("registryCa.registry", f"{registry!r} is not a registry host[:port]")
+    sources = [name for name in ("secretName", "configMapName") if raw.get(name)]
+    if len(sources) != 1:
+        reader.problem("registryCa", "needs exactly one of secretName or configMapName holding the CA certificate")
+    for name in sources:
+        reader.problem(f"registryCa.{name}", rules.dns_subdomain(raw[name]))
+    return RegistryCa(
+        registry=registry,
+        key=raw.get("key", "ca.crt"),
+        secret_name=raw.get("secretName", ""),
+        config_map_name=raw.get("configMapName", ""),
+    )
+
+
+def _load_runner(reader: _Reader) -> RunnerSettings:
+    labels = reader.structured("runnerLabels", list)
+    if not labels:
+        reader.problem("runnerLabels", "needs at least one label, e.g. 'ubuntu-latest:docker://node:20-bookworm'")
+    for index, label in enumerate(labels):
+        reader.problem(
+            f"runnerLabels[{index}]", rules.runner_label(label) if isinstance(label, str) else "must be a string"
+        )
+    timeout = reader.string("runnerTimeout", rules.go_duration)
+    shutdown_timeout = reader.string("runnerShutdownTimeout", rules.go_duration)
+    return RunnerSettings(
+        name=reader.string("runnerName", rules.dns_label),
+        image=reader.string("runnerImage", rules.pinned_image),
+        dind_image=reader.string("dindImage", rules.pinned_image),
+        labels=tuple(label for label in labels if isinstance(label, str)),
+        capacity=reader.integer(
+            "runnerCapacity", lambda n: None if n >= 1 else f"{n} is below 1; a runner needs room for at least one job"
+        ),
+        timeout=timeout,
+        shutdown_timeout=shutdown_timeout,
+        node_selector=_load_node_selector(reader, "runnerNodeSelector"),
+        resources=_load_resources(reader, "runnerResources"),
+        dind_resources=_load_resources(reader, "dindResources"),
+        docker_cache=_load_docker_cache(reader),
+        registry_ca=_load_registry_ca(reader),
     )
 
 
@@ -426,14 +542,24 @@ def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozens
             "so a patch would own the whole list and deleting the patch would reset it)"
         ),
     )
+    runner = _load_runner(reader)
     password = reader.secret_plaintext("adminPassword")
     if password is not None and len(password) < 8:
         reader.problem("adminPassword", "is shorter than 8 characters, Forgejo's default MIN_PASSWORD_LENGTH")
+    runner_secret = reader.secret_plaintext("runnerSecret")
+    if runner_secret is not None:
+        reader.problem("runnerSecret", rules.shared_secret(runner_secret))
     reader.problems.extend(_unknown_key_problems(raw, reader.keys_read))
     if reader.problems:
         raise ConfigError(reader.problems)
-    return Settings(forgejo=forgejo, namespaces=namespaces, gateway=gateway, tls_mode=tls_mode,
-                    warnings=tuple(warnings))
+    return Settings(
+        forgejo=forgejo,
+        namespaces=namespaces,
+        gateway=gateway,
+        tls_mode=tls_mode,
+        runner=runner,
+        warnings=tuple(warnings),
+    )
 
 
 def _raw_project_config() -> tuple[dict[str, str], frozenset[str]]:
@@ -456,4 +582,8 @@ def load_settings() -> Settings:
     for warning in settings.warnings:
         pulumi.log.warn(warning)
     config = pulumi.Config(PROJECT)
-    return dataclasses.replace(settings, secrets=Secrets(admin_password=config.get_secret("adminPassword")))
+    secrets = Secrets(
+        admin_password=config.get_secret("adminPassword"),
+        runner_secret=config.get_secret("runnerSecret"),
+    )
+    return dataclasses.replace(settings, secrets=secrets)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.config import ForgejoSettings
+from components.runner_registration import RunnerRegistration, registration_values
 
 
 def _persistence(settings: ForgejoSettings) -> dict[str, Any]:
@@ -26,9 +27,13 @@ def _persistence(settings: ForgejoSettings) -> dict[str, Any]:
     return persistence
 
 
-def forgejo_values(settings: ForgejoSettings, admin_secret_name: str) -> dict[str, Any]:
+def forgejo_values(
+    settings: ForgejoSettings, admin_secret_name: str, registration: RunnerRegistration | None = None
+) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "image": {"rootless": True},
+        # The exact image, not the chart's appVersion: the registration sidecar
+        # must run the same Forgejo as the server it registers with.
+        "image": {"rootless": True, "fullOverride": settings.image},
         # SQLite on a ReadWriteOnce volume must never see two pods: a rolling
         # update would start the new pod before the old one lets go.
         "strategy": {"type": "Recreate"},
@@ -62,4 +67,6 @@ def forgejo_values(settings: ForgejoSettings, admin_secret_name: str) -> dict[st
     }
     if settings.fullname_override:
         values["fullnameOverride"] = settings.fullname_override
+    if registration is not None:
+        values.update(registration_values(registration))
     return values

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 CHART_NAME = "forgejo"
 CHART_REPOSITORY = "oci://code.forgejo.org/forgejo-helm/forgejo"
+FORGEJO_IMAGE_REPOSITORY = "code.forgejo.org/forgejo/forgejo"
 
 
 def _truncate(name: str) -> str:

@@ -28,20 +28,63 @@ _EXACT_SEMVER = re.compile(
 _FORGEJO_USERNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[-_.](?=[A-Za-z0-9]))*$")
 # Names Forgejo reserves for its own routes; "admin" is also refused by the chart.
 _RESERVED_USERNAMES = frozenset(
-    {"admin", "api", "assets", "attachments", "avatar", "avatars", "captcha", "commits", "debug", "error",
-     "explore", "favicon.ico", "ghost", "issues", "login", "manifest.json", "metrics", "milestones", "new",
-     "notifications", "org", "pulls", "raw", "repo", "repo-avatars", "robots.txt", "search",
-     "serviceworker.js", "ssh_info", "swagger.v1.json", "user", "v2", "forgejo-actions", "gitea-actions"}
+    {
+        "admin",
+        "api",
+        "assets",
+        "attachments",
+        "avatar",
+        "avatars",
+        "captcha",
+        "commits",
+        "debug",
+        "error",
+        "explore",
+        "favicon.ico",
+        "ghost",
+        "issues",
+        "login",
+        "manifest.json",
+        "metrics",
+        "milestones",
+        "new",
+        "notifications",
+        "org",
+        "pulls",
+        "raw",
+        "repo",
+        "repo-avatars",
+        "robots.txt",
+        "search",
+        "serviceworker.js",
+        "ssh_info",
+        "swagger.v1.json",
+        "user",
+        "v2",
+        "forgejo-actions",
+        "gitea-actions",
+    }
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # Kubernetes resource.Quantity in the forms people write: 500m, 1, 1.5, 256Mi, 10Gi, 1e3.
 _QUANTITY = re.compile(r"^(?P<number>\d+(?:\.\d+)?|\.\d+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE]\d+)?$")
 _QUANTITY_SCALE = {
-    None: Decimal(1), "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
-    "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"),
-    "P": Decimal("1e15"), "E": Decimal("1e18"),
-    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50), "Ei": Decimal(2**60),
+    None: Decimal(1),
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+    "Ki": Decimal(2**10),
+    "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50),
+    "Ei": Decimal(2**60),
 }
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
@@ -80,11 +123,7 @@ def hostname(value: str) -> str | None:
     else:
         return f"{value!r} is an IP address; HTTPRoute hostnames must be DNS names"
     labels = value.split(".")
-    if (
-        len(value) > 253
-        or len(labels) < 2
-        or any(not _DNS_LABEL.match(label) or len(label) > 63 for label in labels)
-    ):
+    if len(value) > 253 or len(labels) < 2 or any(not _DNS_LABEL.match(label) or len(label) > 63 for label in labels):
         return (
             f"{value!r} is not a fully qualified RFC 1123 host name: use lower-case dot-separated labels "
             "of letters, digits and '-', such as 'git.example.net'"
@@ -96,7 +135,7 @@ def exact_version(value: str) -> str | None:
     """An exact chart version. Ranges are refused: `pulumi up` must install what review saw."""
     if not _EXACT_SEMVER.match(value):
         return (
-            f"{value!r} is not an exact semantic version; pin one such as '16.2.0' "
+            f"{value!r} is not an exact semantic version; pin one such as '15.0.3' "
             "(ranges like '>=16 <17' install whatever is newest on the day of `pulumi up`)"
         )
     return None
@@ -190,4 +229,49 @@ def port(value: int) -> str | None:
 def pod_security_level(value: str) -> str | None:
     if value not in POD_SECURITY_LEVELS:
         return f"{value!r} is not a PodSecurity level; use one of {', '.join(POD_SECURITY_LEVELS)}"
+    return None
+
+
+_IMAGE_REFERENCE = re.compile(
+    r"^(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+# Runner labels: "<name>:docker://<image>", "<name>:host" or "<name>:lxc://<template>".
+_RUNNER_LABEL = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*):(?P<scheme>docker|lxc|host)(?:://(?P<target>.+))?$")
+
+
+def pinned_image(value: str) -> str | None:
+    """An image reference with an exact tag (not `latest`) or a digest, so a restart never upgrades silently."""
+    match = _IMAGE_REFERENCE.match(value)
+    if match is None:
+        return f"{value!r} is not an image reference such as 'code.forgejo.org/forgejo/runner:12.0.1'"
+    if not match.group("tag") and not match.group("digest"):
+        return f"{value!r} has no tag; pin an exact one such as '{value}:1.2.3'"
+    if match.group("tag") == "latest" and not match.group("digest"):
+        return f"{value!r} uses the moving tag 'latest'; pin an exact version"
+    return None
+
+
+def runner_label(value: str) -> str | None:
+    match = _RUNNER_LABEL.match(value)
+    if match is None:
+        return (
+            f"{value!r} is not a runner label; use 'name:docker://image:tag' (e.g. "
+            "'ubuntu-latest:docker://node:20-bookworm') or 'name:host'"
+        )
+    scheme, target = match.group("scheme"), match.group("target")
+    if scheme == "host":
+        return None if target is None else f"{value!r}: a host label takes no '://…' part"
+    if not target:
+        return f"{value!r} names no {scheme} image after '{scheme}://'"
+    if scheme == "docker":
+        problem = pinned_image(target)
+        return None if problem is None else f"{value!r}: {problem}"
+    return None
+
+
+def shared_secret(value: str) -> str | None:
+    """The runner's shared secret: exactly 40 hex characters (forgejo-cli and create-runner-file both insist)."""
+    if len(value) != 40 or any(character not in "0123456789abcdef" for character in value):
+        return "must be exactly 40 lower-case hex characters (e.g. the output of `openssl rand -hex 20`)"
     return None

@@ -18,6 +18,7 @@ SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 
 # What the mocked providers answer for outputs the program reads back.
 GENERATED_ADMIN_PASSWORD = "generated-admin-password-0123456789"
+GENERATED_RUNNER_SECRET = "0123456789abcdef0123456789abcdef01234567"
 
 
 @dataclass
@@ -75,6 +76,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = GENERATED_ADMIN_PASSWORD
+        if args.typ == "random:index/randomBytes:RandomBytes":
+            state["hex"] = GENERATED_RUNNER_SECRET
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

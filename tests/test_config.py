@@ -6,11 +6,14 @@ import pytest
 
 from components.config import (
     ConfigError,
+    DockerCache,
     ForgejoSettings,
     GatewayParent,
     NamespaceSettings,
     PodSecurity,
+    RegistryCa,
     Resources,
+    RunnerSettings,
     Storage,
     parse_settings,
 )
@@ -25,7 +28,8 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
 
     assert settings.forgejo == ForgejoSettings(
         hostname="git.goldentooth.net",
-        chart_version="16.2.0",
+        chart_version="15.0.3",
+        version="13.0.3",
         release_name="forgejo",
         fullname_override="",
         admin_username="forgejo_admin",
@@ -44,6 +48,21 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
         runner_pod_security=PodSecurity(enforce="privileged"),
     )
     assert settings.gateway == GatewayParent(name="goldentooth", namespace="gateway", section_name="https")
+    assert settings.runner == RunnerSettings(
+        name="bramble-runner",
+        image="code.forgejo.org/forgejo/runner:12.0.1",
+        dind_image="docker:28.3.0-dind",
+        labels=("ubuntu-latest:docker://node:20-bookworm",),
+        capacity=1,
+        timeout="3h",
+        shutdown_timeout="15m",
+        node_selector={"node.kubernetes.io/disk-type": "nvme"},
+        resources=Resources(requests={"cpu": "100m", "memory": "128Mi"}, limits={"cpu": "2", "memory": "1Gi"}),
+        dind_resources=Resources(requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "2", "memory": "2Gi"}),
+        docker_cache=None,
+        registry_ca=None,
+    )
+    assert settings.forgejo.image == "code.forgejo.org/forgejo/forgejo:13.0.3-rootless"
     assert settings.tls_mode == "export"
     assert settings.internal_url == "http://forgejo-http.forgejo.svc.cluster.local:3000"
     assert settings.tls_dns_names == ["git.goldentooth.net"]
@@ -82,6 +101,28 @@ def test_shared_layout_puts_server_and_runner_in_one_privileged_namespace() -> N
         runner_pod_security=PodSecurity(enforce="privileged"),
     )
     assert settings.namespaces.shared
+
+
+def test_runner_grace_period_outlasts_its_shutdown_timeout() -> None:
+    settings = parse_settings({**goldentooth_config(), "runnerShutdownTimeout": "1h30m"})
+
+    assert settings.runner.termination_grace_seconds == 5400 + 30
+
+
+def test_docker_cache_and_registry_ca_are_off_unless_configured() -> None:
+    settings = parse_settings(
+        {
+            **goldentooth_config(),
+            "runnerDockerCacheSize": "50Gi",
+            "runnerDockerCacheStorageClass": "local-path",
+            "registryCa": '{"registry": "registry.goldentooth.net", "secretName": "step-ca-root"}',
+        }
+    )
+
+    assert settings.runner.docker_cache == DockerCache(size="50Gi", storage_class="local-path")
+    assert settings.runner.registry_ca == RegistryCa(
+        registry="registry.goldentooth.net", key="ca.crt", secret_name="step-ca-root", config_map_name=""
+    )
 
 
 def test_external_tls_mode_exports_no_dns_names() -> None:
@@ -124,19 +165,31 @@ BAD_CONFIGS = [
     ("storageClass", "Fast_SSD", "storageClass", "RFC 1123 subdomain"),
     ("existingClaim", "forgejo-data", "existingClaim", "not both"),
     ("nodeSelector", '{"disk type": "nvme"}', "nodeSelector.disk type", "label key"),
-    ("nodeSelector", '{"node.kubernetes.io/disk-type": "nvme ssd"}', "nodeSelector.node.kubernetes.io/disk-type",
-     "label value"),
+    (
+        "nodeSelector",
+        '{"node.kubernetes.io/disk-type": "nvme ssd"}',
+        "nodeSelector.node.kubernetes.io/disk-type",
+        "label value",
+    ),
     ("nodeSelector", '["nvme"]', "nodeSelector", "must be an object"),
     ("resources", '{"requests": {"cpu": "lots"}}', "resources.requests.cpu", "not a Kubernetes quantity"),
     ("resources", '{"requests": {"gpu": "1"}}', "resources.requests.gpu", "unknown resource"),
-    ("resources", '{"requests": {"memory": "1Gi"}, "limits": {"memory": "512Mi"}}', "resources.requests.memory",
-     "more than the limit"),
+    (
+        "resources",
+        '{"requests": {"memory": "1Gi"}, "limits": {"memory": "512Mi"}}',
+        "resources.requests.memory",
+        "more than the limit",
+    ),
     ("resources", '{"request": {"cpu": "1"}}', "resources", "unknown field"),
     ("mirrorMinInterval", "5 minutes", "mirrorMinInterval", "not a Go duration"),
     ("mirrorMinInterval", "30s", "mirrorMinInterval", "below 1m"),
     ("gateway", '{"name": "goldentooth", "namespace": "gateway"}', "gateway.sectionName", "required"),
-    ("gateway", '{"name": "Golden Tooth", "namespace": "gateway", "sectionName": "https"}', "gateway.name",
-     "RFC 1123 subdomain"),
+    (
+        "gateway",
+        '{"name": "Golden Tooth", "namespace": "gateway", "sectionName": "https"}',
+        "gateway.name",
+        "RFC 1123 subdomain",
+    ),
     ("gateway", '"goldentooth"', "gateway", "must be an object"),
     ("servicePort", "70000", "servicePort", "not a TCP port"),
     ("servicePort", "http", "servicePort", "not a whole number"),
@@ -144,6 +197,37 @@ BAD_CONFIGS = [
     ("protectData", "yes", "protectData", "not true or false"),
     ("sqliteUnsafeStorageClasses", '"seaweedfs"', "sqliteUnsafeStorageClasses", "must be a list"),
     ("hostnme", "git.goldentooth.net", "hostnme", "did you mean 'hostname'"),
+    ("forgejoVersion", "13", "forgejoVersion", "exact semantic version"),
+    ("runnerName", "Bramble Runner", "runnerName", "RFC 1123 label"),
+    ("runnerLabels", '["ubuntu-latest"]', "runnerLabels[0]", "not a runner label"),
+    ("runnerLabels", '["ubuntu-latest:docker://node"]', "runnerLabels[0]", "has no tag"),
+    ("runnerLabels", '["ubuntu-latest:docker://node:latest"]', "runnerLabels[0]", "moving tag 'latest'"),
+    ("runnerLabels", "[]", "runnerLabels", "at least one label"),
+    ("runnerCapacity", "0", "runnerCapacity", "below 1"),
+    ("runnerCapacity", "two", "runnerCapacity", "not a whole number"),
+    ("runnerTimeout", "3 hours", "runnerTimeout", "not a Go duration"),
+    ("runnerShutdownTimeout", "-1m", "runnerShutdownTimeout", "not a Go duration"),
+    ("runnerImage", "code.forgejo.org/forgejo/runner", "runnerImage", "has no tag"),
+    ("dindImage", "docker:latest", "dindImage", "moving tag 'latest'"),
+    ("dindImage", "Docker:27-dind", "dindImage", "not an image reference"),
+    ("runnerResources", '{"limits": {"memory": "1 GB"}}', "runnerResources.limits.memory", "Kubernetes quantity"),
+    (
+        "dindResources",
+        '{"requests": {"cpu": "4"}, "limits": {"cpu": "2"}}',
+        "dindResources.requests.cpu",
+        "more than the limit",
+    ),
+    ("runnerNodeSelector", '{"role": "gpu box"}', "runnerNodeSelector.role", "label value"),
+    ("runnerDockerCacheSize", "lots", "runnerDockerCacheSize", "not a Kubernetes quantity"),
+    ("runnerDockerCacheStorageClass", "local-path", "runnerDockerCacheStorageClass", "cache off"),
+    ("registryCa", '{"secretName": "ca"}', "registryCa.registry", "is required"),
+    ("registryCa", '{"registry": "registry.goldentooth.net"}', "registryCa", "exactly one of secretName"),
+    (
+        "registryCa",
+        '{"registry": "https://registry.goldentooth.net", "secretName": "ca"}',
+        "registryCa.registry",
+        "not a registry host",
+    ),
 ]
 
 
@@ -205,6 +289,18 @@ def test_short_secret_admin_password_is_refused_without_echoing_it() -> None:
 
     assert [problem.key for problem in refused.value.problems] == ["adminPassword"]
     assert "short'" not in str(refused.value)
+
+
+def test_runner_secret_that_is_not_40_hex_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings(
+            {**goldentooth_config(), "runnerSecret": "NOT-HEX-" * 5}, secret_keys=frozenset({"runnerSecret"})
+        )
+
+    assert [str(problem) for problem in refused.value.problems] == [
+        "goldentooth-forgejo:runnerSecret: must be exactly 40 lower-case hex characters "
+        "(e.g. the output of `openssl rand -hex 20`)"
+    ]
 
 
 def test_bad_config_stops_the_program_before_any_resource_registers() -> None:

@@ -31,6 +31,10 @@ CONFIGS = {
     "goldentooth": {},
     "shared-layout": {"namespaceLayout": "shared", "serverPodSecurity": '{"enforce": "privileged"}'},
     "existing-claim": {"storageClass": "", "existingClaim": "forgejo-data"},
+    "runner-cache-and-ca": {
+        "runnerDockerCacheSize": "50Gi",
+        "registryCa": '{"registry": "registry.goldentooth.net:5000", "configMapName": "step-ca"}',
+    },
 }
 
 

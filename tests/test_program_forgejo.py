@@ -81,7 +81,7 @@ def test_admin_secret_holds_username_and_password_as_a_secret(goldentooth: Progr
         "metadata": {
             "name": "forgejo-admin",
             "namespace": "forgejo",
-            "labels": {**LABELS, "app.kubernetes.io/component": "forgejo"},
+            "labels": {**LABELS, "app.kubernetes.io/component": "secret"},
         },
         "stringData": {
             SECRET_SIG_KEY: SECRET_SIG_VALUE,
@@ -95,7 +95,7 @@ def test_release_installs_the_pinned_oci_chart_under_a_pinned_name(goldentooth: 
     release = goldentooth.one(RELEASE, "forgejo-release")
 
     assert release.inputs["chart"] == "oci://code.forgejo.org/forgejo-helm/forgejo"
-    assert release.inputs["version"] == "16.2.0"
+    assert release.inputs["version"] == "15.0.3"
     assert release.inputs["name"] == "forgejo"
     assert release.inputs["namespace"] == "forgejo"
     assert release.inputs["timeout"] == 900
@@ -108,8 +108,10 @@ def test_release_installs_the_pinned_oci_chart_under_a_pinned_name(goldentooth: 
 def test_release_values_carry_the_seed_and_the_later_lessons(goldentooth: ProgramRun) -> None:
     values = goldentooth.one(RELEASE, "forgejo-release").inputs["values"]
 
+    registration = values.pop("extraContainers"), values.pop("extraVolumes")  # asserted in test_runner_registration
+    assert registration[0][0]["name"] == "runner-registration"
     assert values == {
-        "image": {"rootless": True},
+        "image": {"rootless": True, "fullOverride": "code.forgejo.org/forgejo/forgejo:13.0.3-rootless"},
         "strategy": {"type": "Recreate"},
         "service": {"http": {"port": 3000}},
         "persistence": {"enabled": True, "create": True, "storageClass": "seaweedfs", "size": "10Gi"},
@@ -182,6 +184,7 @@ def test_components_use_one_type_token_scheme(goldentooth: ProgramRun) -> None:
     components = sorted(r.typ for r in goldentooth.resources if r.typ.startswith("goldentooth:"))
 
     assert components == [
+        "goldentooth:index:ActionsRunner",
         "goldentooth:index:ForgejoServer",
         "goldentooth:index:GatewayRoute",
         "goldentooth:index:Namespaces",
@@ -197,10 +200,12 @@ def test_stack_outputs_form_the_documented_contract(goldentooth: ProgramRun) -> 
         "http_service_name": "forgejo-http",
         "internal_url": "http://forgejo-http.forgejo.svc.cluster.local:3000",
         "helm_release_name": "forgejo",
-        "chart_version": "16.2.0",
+        "chart_version": "15.0.3",
         "admin_username": "forgejo_admin",
         "admin_password": GENERATED_ADMIN_PASSWORD,
         "tls_dns_names": ["git.goldentooth.net"],
+        "runner_name": "bramble-runner",
+        "runner_labels": ["ubuntu-latest:docker://node:20-bookworm"],
     }
     assert goldentooth.secret_exports == {"admin_password"}
 
@@ -209,6 +214,6 @@ def test_supplied_admin_password_is_used_instead_of_generating_one() -> None:
     run = run_program(secrets={"adminPassword": "supplied-password-42"})
 
     assert run.of_type(PASSWORD) == []
-    assert run.one(SECRET).inputs["stringData"]["value"]["password"] == "supplied-password-42"
+    assert run.one(SECRET, "forgejo-admin").inputs["stringData"]["value"]["password"] == "supplied-password-42"
     assert run.exports["admin_password"] == "supplied-password-42"
     assert "admin_password" in run.secret_exports
