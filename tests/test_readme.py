@@ -1,0 +1,33 @@
+"""The README stays true to the project: its test command, its keys, its outputs."""
+
+from __future__ import annotations
+
+import re
+
+from tests.stack import ROOT, project_file
+
+README = (ROOT / "README.md").read_text()
+
+
+def _fenced_commands() -> list[str]:
+    return [line for block in re.findall(r"```sh\n(.*?)```", README, re.S) for line in block.splitlines()]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    ci_command = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+
+    assert ci_command in _fenced_commands()
+    assert ci_command.startswith("python3 -m venv .venv && .venv/bin/pip install")
+
+
+def test_readme_main_job_previews_and_updates_the_goldentooth_stack() -> None:
+    main_job = next(line for line in _fenced_commands() if line.startswith("pulumi login"))
+
+    assert "pulumi login --local" in main_job
+    assert main_job.endswith("pulumi up --stack goldentooth")
+
+
+def test_every_config_key_is_documented() -> None:
+    undocumented = [key for key in project_file()["config"] if f"| `{key}` |" not in README]
+
+    assert undocumented == []
