@@ -4,6 +4,7 @@ import pulumi
 
 from components.config import load_settings
 from components.forgejo import ForgejoServer
+from components.mirrors import ForgejoConnection, Mirrors
 from components.namespaces import Namespaces
 from components.route import GatewayRoute
 from components.runner import ActionsRunner
@@ -48,7 +49,25 @@ runner = ActionsRunner(
     depends_on=[namespaces, forgejo.release],
 )
 
-# 6. Outputs: the contract other stacks read through StackReference.
+# 6. Pull mirrors through Forgejo's migrate API, with Actions switched on.
+mirrors = Mirrors(
+    "mirrors",
+    settings.mirrors.mirrors,
+    ForgejoConnection(
+        api_url=settings.mirrors.api_url,
+        username=settings.forgejo.admin_username,
+        password=forgejo.admin_password,
+        token=settings.secrets.forgejo_api_token,
+        ca_bundle=settings.mirrors.ca_bundle,
+        insecure=settings.mirrors.insecure,
+    ),
+    min_interval=settings.forgejo.mirror_min_interval,
+    upstream_tokens=settings.secrets.mirror_upstream_tokens,
+    # Forgejo must be installed and routed before its API can answer.
+    opts=pulumi.ResourceOptions(depends_on=[forgejo.release, route]),
+)
+
+# 7. Outputs: the contract other stacks read through StackReference.
 pulumi.export("url", settings.forgejo.url)
 pulumi.export("hostname", route.hostname)
 pulumi.export("server_namespace", namespaces.server)
@@ -62,3 +81,17 @@ pulumi.export("admin_password", forgejo.admin_password)
 pulumi.export("tls_dns_names", settings.tls_dns_names)
 pulumi.export("runner_name", runner.name)
 pulumi.export("runner_labels", runner.labels)
+pulumi.export(
+    "mirrors",
+    {
+        full_name: {
+            "html_url": mirror.html_url,
+            "clone_url": mirror.clone_url,
+            "has_actions": mirror.has_actions,
+            "mirror_interval": mirror.mirror_interval,
+        }
+        for full_name, mirror in mirrors.mirrors.items()
+    },
+)
+# Flux image automation watches what the build workflow template pushes.
+pulumi.export("image_repository", settings.image_build.repository if settings.image_build else None)

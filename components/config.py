@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,13 +23,14 @@ from pulumi.runtime import config as runtime_config
 
 from components import naming, rules
 from components.durations import parse_duration
+from components.mirror_rules import MirrorSpec, mirror_spec_problems
 
 PROJECT = "goldentooth-forgejo"
 
 # Secret overrides are read with get_secret and documented in the README rather
 # than declared in Pulumi.yaml: the CLI treats a declared key without a default
 # as required, and refuses a default on a secret key (pulumi/pulumi#21865).
-OPTIONAL_SECRET_KEYS = ("adminPassword", "runnerSecret")
+OPTIONAL_SECRET_KEYS = ("adminPassword", "runnerSecret", "forgejoApiToken", "mirrorUpstreamTokens")
 
 TLS_MODES = ("export", "external")
 NAMESPACE_LAYOUTS = ("separate", "shared")
@@ -178,11 +181,33 @@ class RunnerSettings:
 
 
 @dataclass(frozen=True)
+class MirrorSettings:
+    mirrors: tuple[MirrorSpec, ...]
+    api_url: str
+    ca_bundle: str | None
+    insecure: bool
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    """Where the image build workflow template pushes: <registry>/<name>:<sha> and :latest."""
+
+    registry: str
+    name: str
+
+    @property
+    def repository(self) -> str:
+        return f"{self.registry}/{self.name}"
+
+
+@dataclass(frozen=True)
 class Secrets:
-    """Secret overrides from config; None means "generate one"."""
+    """Secret overrides from config; None means "generate one" (or, for the API token, "use the admin")."""
 
     admin_password: pulumi.Output[str] | None = None
     runner_secret: pulumi.Output[str] | None = None
+    forgejo_api_token: pulumi.Output[str] | None = None
+    mirror_upstream_tokens: dict[str, pulumi.Output[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -192,6 +217,8 @@ class Settings:
     gateway: GatewayParent
     tls_mode: str
     runner: RunnerSettings
+    mirrors: MirrorSettings
+    image_build: ImageBuild | None
     secrets: Secrets = field(default_factory=Secrets)
     warnings: tuple[str, ...] = ()
 
@@ -514,6 +541,72 @@ def _load_runner(reader: _Reader) -> RunnerSettings:
     )
 
 
+# Config field names (camelCase, as Pulumi config is written) of a mirror entry.
+_MIRROR_FIELDS = {
+    "cloneAddr": "clone_addr",
+    "owner": "owner",
+    "name": "name",
+    "interval": "interval",
+    "service": "service",
+    "actions": "actions",
+    "private": "private",
+    "description": "description",
+    "lfs": "lfs",
+    "wiki": "wiki",
+    "retain": "retain",
+    "syncAfterCreate": "sync_after_create",
+    "dispatchWorkflow": "dispatch_workflow",
+    "dispatchRef": "dispatch_ref",
+}
+_MIRROR_CONFIG_NAMES = {spec_field: config_field for config_field, spec_field in _MIRROR_FIELDS.items()}
+_REQUIRED_MIRROR_FIELDS = ("cloneAddr", "owner", "name")
+
+
+def _load_mirror(reader: _Reader, key: str, raw: object, min_interval: str) -> MirrorSpec | None:
+    if not isinstance(raw, dict):
+        reader.problem(key, "must be an object with cloneAddr, owner and name")
+        return None
+    unknown = sorted(set(raw) - set(_MIRROR_FIELDS))
+    if unknown:
+        reader.problem(key, f"unknown field(s) {', '.join(unknown)}; use {', '.join(_MIRROR_FIELDS)}")
+    missing = [name for name in _REQUIRED_MIRROR_FIELDS if name not in raw]
+    for name in missing:
+        reader.problem(f"{key}.{name}", "is required")
+    if missing:
+        return None
+    spec = MirrorSpec(**{_MIRROR_FIELDS[name]: value for name, value in raw.items() if name in _MIRROR_FIELDS})
+    if rules.go_duration(min_interval) is None:
+        for field_name, reason in mirror_spec_problems(spec, min_interval):
+            reader.problem(f"{key}.{_MIRROR_CONFIG_NAMES[field_name]}", reason)
+    return spec
+
+
+def _load_mirrors(reader: _Reader, hostname: str, min_interval: str) -> MirrorSettings:
+    specs = []
+    for index, raw in enumerate(reader.structured("mirrors", list)):
+        spec = _load_mirror(reader, f"mirrors[{index}]", raw, min_interval)
+        if spec is not None:
+            specs.append(spec)
+    seen: dict[str, int] = {}
+    for index, spec in enumerate(specs):
+        # Forgejo compares owner and repository names case-insensitively.
+        first = seen.setdefault(spec.full_name.lower(), index)
+        if first != index:
+            reader.problem(f"mirrors[{index}]", f"mirrors {spec.full_name} again (already mirrors[{first}])")
+    api_url = reader.string("forgejoApiUrl", allow_empty=True) or f"https://{hostname}"
+    if not api_url.startswith("https://") and not api_url.startswith("http://"):
+        reader.problem("forgejoApiUrl", f"{api_url!r} is not an http(s) URL")
+    ca_bundle = reader.string("forgejoCaBundle", allow_empty=True)
+    if ca_bundle and "-----BEGIN CERTIFICATE-----" not in ca_bundle:
+        reader.problem("forgejoCaBundle", "is not a PEM certificate bundle (no '-----BEGIN CERTIFICATE-----')")
+    insecure = reader.boolean("forgejoInsecure")
+    if insecure and ca_bundle:
+        reader.problem("forgejoInsecure", "is true while forgejoCaBundle is set; keep verification and drop this")
+    return MirrorSettings(
+        mirrors=tuple(specs), api_url=api_url.rstrip("/"), ca_bundle=ca_bundle or None, insecure=insecure
+    )
+
+
 def _unknown_key_problems(raw: Mapping[str, str], keys_read: set[str]) -> list[Problem]:
     problems = []
     for key in sorted(set(raw) - keys_read):
@@ -521,6 +614,41 @@ def _unknown_key_problems(raw: Mapping[str, str], keys_read: set[str]) -> list[P
         hint = f"; did you mean {close[0]!r}?" if close else ""
         problems.append(Problem(key, f"is not a setting of this program{hint}"))
     return problems
+
+
+_IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+
+
+def registry_host(value: str) -> str | None:
+    host, _, port = value.partition(":")
+    if rules.dns_subdomain(host) or (port and not (port.isdigit() and rules.port(int(port)) is None)):
+        return f"{value!r} is not a registry host[:port] such as 'registry.goldentooth.net' (no scheme, no path)"
+    return None
+
+
+def _load_image_build(reader: _Reader) -> ImageBuild | None:
+    registry = reader.string("imageRegistry", registry_host, allow_empty=True)
+    name = reader.string("imageName", allow_empty=True)
+    if name and not _IMAGE_NAME.match(name):
+        reader.problem("imageName", f"{name!r} is not an image name such as 'goldentooth-mcp' (lower case, no tag)")
+    if bool(registry) != bool(name):
+        reader.problem("imageName" if registry else "imageRegistry", "is needed together with the other image key")
+    return ImageBuild(registry=registry, name=name) if registry and name else None
+
+
+def _check_upstream_tokens(reader: _Reader, raw: str | None, specs: tuple[MirrorSpec, ...]) -> None:
+    if raw is None:
+        return
+    try:
+        tokens = json.loads(raw)
+    except json.JSONDecodeError:
+        tokens = None
+    if not isinstance(tokens, dict) or not all(isinstance(value, str) for value in tokens.values()):
+        reader.problem("mirrorUpstreamTokens", 'must be an object {"owner/name": "<token>"} (values not shown)')
+        return
+    known = {spec.full_name for spec in specs}
+    for name in sorted(set(tokens) - known):
+        reader.problem("mirrorUpstreamTokens", f"has a token for {name!r}, which is not a configured mirror")
 
 
 def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> Settings:
@@ -543,12 +671,16 @@ def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozens
         ),
     )
     runner = _load_runner(reader)
+    mirrors = _load_mirrors(reader, forgejo.hostname, forgejo.mirror_min_interval)
+    image_build = _load_image_build(reader)
     password = reader.secret_plaintext("adminPassword")
     if password is not None and len(password) < 8:
         reader.problem("adminPassword", "is shorter than 8 characters, Forgejo's default MIN_PASSWORD_LENGTH")
     runner_secret = reader.secret_plaintext("runnerSecret")
     if runner_secret is not None:
         reader.problem("runnerSecret", rules.shared_secret(runner_secret))
+    reader.secret_plaintext("forgejoApiToken")
+    _check_upstream_tokens(reader, reader.secret_plaintext("mirrorUpstreamTokens"), mirrors.mirrors)
     reader.problems.extend(_unknown_key_problems(raw, reader.keys_read))
     if reader.problems:
         raise ConfigError(reader.problems)
@@ -558,6 +690,8 @@ def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozens
         gateway=gateway,
         tls_mode=tls_mode,
         runner=runner,
+        mirrors=mirrors,
+        image_build=image_build,
         warnings=tuple(warnings),
     )
 
@@ -575,6 +709,16 @@ def _raw_project_config() -> tuple[dict[str, str], frozenset[str]]:
     return raw, secret_keys
 
 
+def _upstream_tokens(config: pulumi.Config) -> dict[str, pulumi.Output[str]]:
+    """One secret Output per mirror; parse_settings has already checked the shape and the names."""
+    tokens = config.get_secret_object("mirrorUpstreamTokens")
+    if tokens is None:
+        return {}
+    # The keys ("owner/name") are not secret, only the values are.
+    names = json.loads(config.get("mirrorUpstreamTokens") or "{}")
+    return {name: tokens.apply(operator.itemgetter(name)) for name in names}
+
+
 def load_settings() -> Settings:
     """Read and validate the stack config; log warnings; raise ConfigError on any problem."""
     raw, secret_keys = _raw_project_config()
@@ -585,5 +729,7 @@ def load_settings() -> Settings:
     secrets = Secrets(
         admin_password=config.get_secret("adminPassword"),
         runner_secret=config.get_secret("runnerSecret"),
+        forgejo_api_token=config.get_secret("forgejoApiToken"),
+        mirror_upstream_tokens=_upstream_tokens(config),
     )
     return dataclasses.replace(settings, secrets=secrets)

@@ -17,9 +17,14 @@ from typing import Any
 
 import jsonschema
 import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
 
 from tests.stack import ROOT
+
+# kubernetes-validate re-reads and re-parses its multi-megabyte definitions file
+# on every call; the files never change, so parse each once per test session.
+kubernetes_validate.utils.schema_contents = cache(kubernetes_validate.utils.schema_contents)
 
 # The oldest Kubernetes this program supports: native sidecars need 1.29.
 KUBERNETES_VERSION = "1.29"

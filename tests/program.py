@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import runpy
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 
+from components.durations import format_duration, parse_duration
 from tests.stack import PROJECT, ROOT, STACK, goldentooth_config
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -78,6 +80,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["result"] = GENERATED_ADMIN_PASSWORD
         if args.typ == "random:index/randomBytes:RandomBytes":
             state["hex"] = GENERATED_RUNNER_SECRET
+        if args.typ == "pulumi-python:dynamic/forgejo:Mirror":
+            # What Forgejo answers: URLs from ROOT_URL, the interval in Go's long form.
+            repo = f"{args.inputs['owner']}/{args.inputs['name']}"
+            state.update(
+                full_name=repo,
+                html_url=f"https://git.goldentooth.net/{repo}",
+                clone_url=f"https://git.goldentooth.net/{repo}.git",
+                mirror_interval=format_duration(parse_duration(args.inputs["mirror_interval"])),
+            )
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -106,20 +117,25 @@ class ProgramFailed(Exception):
         self.registered = registered
 
 
-def run_program(
-    overrides: dict[str, str] | None = None,
-    secrets: dict[str, str] | None = None,
-    plaintext: dict[str, str] | None = None,
-) -> ProgramRun:
-    """Run the program with the goldentooth config plus ``overrides``.
+_RUNS: dict[tuple[tuple[tuple[str, str], ...], ...], ProgramRun] = {}
 
-    ``secrets`` are set as secret config (as `pulumi config set --secret`),
-    ``plaintext`` as ordinary values; a key mapped to None is removed.
+
+def run_program(overrides: dict[str, str] | None = None, secrets: dict[str, str] | None = None) -> ProgramRun:
+    """Run the program with the goldentooth config plus ``overrides`` (``secrets`` set as secret config).
+
+    The program is deterministic under mocks, so runs are cached by config and
+    each caller gets its own copy to inspect.
     """
-    raw: dict[str, str | None] = {**goldentooth_config(), **(overrides or {}), **(plaintext or {})}
-    raw.update(secrets or {})
-    config = {f"{PROJECT}:{key}": value for key, value in raw.items() if value is not None}
-    secret_keys = [f"{PROJECT}:{key}" for key in (secrets or {})]
+    key = (tuple(sorted((overrides or {}).items())), tuple(sorted((secrets or {}).items())))
+    if key not in _RUNS:
+        _RUNS[key] = _run_program(overrides or {}, secrets or {})
+    return copy.deepcopy(_RUNS[key])
+
+
+def _run_program(overrides: dict[str, str], secrets: dict[str, str]) -> ProgramRun:
+    raw = {**goldentooth_config(), **overrides, **secrets}
+    config = {f"{PROJECT}:{key}": value for key, value in raw.items()}
+    secret_keys = [f"{PROJECT}:{key}" for key in secrets]
     pulumi.runtime.set_all_config(config, secret_keys)
 
     monitor = RecordingMonitor(RecordingMocks())

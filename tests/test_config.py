@@ -228,6 +228,9 @@ BAD_CONFIGS = [
         "registryCa.registry",
         "not a registry host",
     ),
+    ("imageRegistry", "https://registry.goldentooth.net", "imageRegistry", "not a registry host"),
+    ("imageName", "Goldentooth-MCP", "imageName", "not an image name"),
+    ("imageName", "", "imageName", "together with the other image key"),
 ]
 
 

@@ -187,6 +187,7 @@ def test_components_use_one_type_token_scheme(goldentooth: ProgramRun) -> None:
         "goldentooth:index:ActionsRunner",
         "goldentooth:index:ForgejoServer",
         "goldentooth:index:GatewayRoute",
+        "goldentooth:index:Mirrors",
         "goldentooth:index:Namespaces",
     ]
 
@@ -206,6 +207,15 @@ def test_stack_outputs_form_the_documented_contract(goldentooth: ProgramRun) -> 
         "tls_dns_names": ["git.goldentooth.net"],
         "runner_name": "bramble-runner",
         "runner_labels": ["ubuntu-latest:docker://node:20-bookworm"],
+        "mirrors": {
+            "forgejo_admin/mcp": {
+                "html_url": "https://git.goldentooth.net/forgejo_admin/mcp",
+                "clone_url": "https://git.goldentooth.net/forgejo_admin/mcp.git",
+                "has_actions": True,
+                "mirror_interval": "5m0s",
+            }
+        },
+        "image_repository": "registry.goldentooth.net/goldentooth-mcp",
     }
     assert goldentooth.secret_exports == {"admin_password"}
 

@@ -1,0 +1,425 @@
+"""A loopback fake of the Forgejo 13 API endpoints the mirror provider uses.
+
+Behaviour follows notes/forgejo-api.md (taken from Forgejo's source): request
+bodies are validated against the swagger schemas (MigrateRepoOptions,
+EditRepoOption, DispatchWorkflowOption) and, unlike Forgejo, unknown fields
+are refused too, so a typo in the client cannot pass silently. Statuses and
+messages are Forgejo's; error bodies are ``{"message": ..., "url": ...}``.
+
+Every request is recorded (method, path, body, headers) so tests can assert
+request budgets. Faults are injected with ``script(method, path, *replies)``:
+scripted replies are consumed first, in order, before the normal behaviour.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import ssl
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import jsonschema
+import referencing
+from referencing.jsonschema import DRAFT4
+
+from components.durations import DurationError, format_duration, parse_duration
+
+SWAGGER_PATH = Path("/work/shared/reference/forgejo-swagger.v1.json")
+VERSION = "13.0.3+gitea-1.22.0"
+_SWAGGER_URI = "urn:forgejo:swagger"
+NOT_FOUND = "The target couldn't be found."
+
+
+@dataclass
+class Reply:
+    """A scripted answer. ``delay`` sleeps first (use it to outlast a client timeout)."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class SlowMigration:
+    """For POST /repos/migrate: create the repo as "being migrated", sleep, then finish or fail.
+
+    Forgejo keeps cloning after the client has gone; meanwhile GET shows the
+    repo with an empty mirror_interval, and a failed migration deletes it.
+    """
+
+    delay: float
+    succeed: bool = True
+    drop_connection: bool = False  # hang up on the client once the migration has started (a proxy reset)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    body: Any
+    headers: dict[str, str]
+
+
+def _load_validators() -> dict[str, jsonschema.Draft4Validator]:
+    spec = json.loads(SWAGGER_PATH.read_text(encoding="utf-8"))
+    registry: referencing.Registry = referencing.Registry().with_resource(_SWAGGER_URI, DRAFT4.create_resource(spec))
+    validators = {}
+    for name in ("MigrateRepoOptions", "EditRepoOption", "DispatchWorkflowOption"):
+        schema = {"$ref": f"{_SWAGGER_URI}#/definitions/{name}"}
+        validators[name] = jsonschema.Draft4Validator(schema, registry=registry)
+    return validators
+
+
+def swagger_properties(definition: str) -> set[str]:
+    spec = json.loads(SWAGGER_PATH.read_text(encoding="utf-8"))
+    return set(spec["definitions"][definition]["properties"])
+
+
+_VALIDATORS = _load_validators()
+_KNOWN_FIELDS = {name: swagger_properties(name) for name in _VALIDATORS}
+
+
+class FakeForgejo:
+    """Start with ``with FakeForgejo() as fake:``; ``fake.api_url`` is the base URL the provider needs."""
+
+    def __init__(
+        self,
+        *,
+        username: str = "forgejo_admin",
+        password: str = "admin-password",
+        token: str = "",
+        owners: tuple[str, ...] = ("forgejo_admin", "goldentooth"),
+        min_interval: str = "5m",
+        tls_context: ssl.SSLContext | None = None,
+        port: int = 0,
+    ) -> None:
+        self.username, self.password, self.token = username, password, token
+        self.owners = {owner.lower(): owner for owner in owners}
+        self.min_interval = min_interval
+        self.actions_enabled = True  # False models [actions] ENABLED=false: has_actions is silently ignored
+        self.actions_on_new_mirrors = False  # Forgejo >= 12: mirrors start without the Actions unit
+        self.workflows: set[str] = {"ci.yml"}
+        self.github_description = "Model Context Protocol server (description imported from GitHub)"
+        self.requests: list[Recorded] = []
+        self.schema_violations: list[str] = []
+        self.repos: dict[int, dict[str, Any]] = {}
+        self._redirects: dict[tuple[str, str], int] = {}
+        self._scripts: dict[tuple[str, str], deque[Reply | SlowMigration]] = defaultdict(deque)
+        self._next_id = 1
+        self._lock = threading.RLock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        if tls_context is not None:
+            self._server.socket = tls_context.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls_context else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
+        self.api_url = f"{self.url}/api/v1"
+        # A short poll interval keeps shutdown (and so every test's teardown) fast.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
+
+    def __enter__(self) -> FakeForgejo:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- test helpers ----------------------------------------------------
+
+    def script(self, method: str, path: str, *replies: Reply | SlowMigration) -> None:
+        """Queue answers for ``method path`` (path as sent, e.g. "/api/v1/repos/migrate")."""
+        with self._lock:
+            self._scripts[(method, path)].extend(replies)
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        return sum(1 for r in self.requests if (method in (None, r.method)) and (path in (None, r.path)))
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in self.requests]
+
+    def writes(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method != "GET"]
+
+    def bodies(self, method: str, path: str) -> list[Any]:
+        return [r.body for r in self.requests if r.method == method and r.path == path]
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def add_repo(
+        self,
+        owner: str,
+        name: str,
+        *,
+        mirror: bool = True,
+        original_url: str = "",
+        mirror_interval: str = "8h0m0s",
+        has_actions: bool = False,
+        private: bool = False,
+        description: str = "",
+    ) -> dict[str, Any]:
+        with self._lock:
+            repo = self._new_repo(owner, name, original_url, private, description)
+            repo.update(mirror=mirror, mirror_interval=mirror_interval if mirror else "", has_actions=has_actions)
+            return repo
+
+    def repo(self, full_name: str) -> dict[str, Any] | None:
+        owner, _, name = full_name.partition("/")
+        return self._find(owner, name)
+
+    def rename(self, full_name: str, new_name: str) -> None:
+        """Rename as the web UI does: the old path then answers 301 to the new one."""
+        with self._lock:
+            repo = self.repo(full_name)
+            assert repo is not None
+            owner, _, old_name = full_name.partition("/")
+            self._redirects[(owner.lower(), old_name.lower())] = repo["id"]
+            self._set_name(repo, new_name)
+
+    # -- behaviour -------------------------------------------------------
+
+    def handle(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Reply | SlowMigration:
+        with self._lock:
+            self.requests.append(Recorded(method, path, body, headers))
+            scripted = self._scripts.get((method, path))
+            if scripted:
+                return scripted.popleft()
+        if path == "/api/v1/version" and method == "GET":
+            return Reply(200, {"version": VERSION})
+        if not self._authorised(headers.get("Authorization", "")):
+            return self._error(401, "user does not exist [uid: 0, name: ]")
+        parts = path.removeprefix("/api/v1/").split("/")
+        with self._lock:
+            if parts == ["repos", "migrate"] and method == "POST":
+                return self._migrate(body, None)
+            if parts[0] == "repositories" and len(parts) == 2 and method == "GET":
+                repo = self.repos.get(int(parts[1])) if parts[1].isdigit() else None
+                return Reply(200, repo) if repo else self._error(404, NOT_FOUND)
+            if parts[0] == "repos" and len(parts) >= 3:
+                return self._repo_route(method, parts[1], parts[2], parts[3:], body)
+        return self._error(404, NOT_FOUND)
+
+    def run_slow_migration(self, body: Any, slow: SlowMigration, started: Callable[[], None]) -> Reply:
+        return self._migrate(body, slow, started)
+
+    def _authorised(self, header: str) -> bool:
+        if self.token and header == f"token {self.token}":
+            return True
+        if self.password and header.startswith("Basic "):
+            expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            return header == f"Basic {expected}"
+        return False
+
+    def _repo_route(self, method: str, owner: str, name: str, rest: list[str], body: Any) -> Reply:
+        redirect = self._redirects.get((owner.lower(), name.lower()))
+        repo = self._find(owner, name)
+        if repo is None and redirect in self.repos:
+            target = self.repos[redirect]["full_name"]
+            location = "/".join(["/api/v1/repos", target, *rest])
+            return Reply(301, None, {"Location": location})
+        if repo is None:
+            return self._error(404, NOT_FOUND)
+        if not rest:
+            if method == "GET":
+                return Reply(200, repo)
+            if method == "PATCH":
+                return self._edit(repo, body)
+            if method == "DELETE":
+                del self.repos[repo["id"]]
+                return Reply(204)
+        if rest == ["mirror-sync"] and method == "POST":
+            if not repo["mirror"]:
+                return self._error(400, "Repository is not a mirror")
+            return Reply(200)
+        if len(rest) == 4 and rest[:2] == ["actions", "workflows"] and rest[3] == "dispatches" and method == "POST":
+            return self._dispatch(repo, rest[2], body)
+        return self._error(404, NOT_FOUND)
+
+    def _migrate(self, body: Any, slow: SlowMigration | None, started: Callable[[], None] = lambda: None) -> Reply:
+        problem = self._schema_problem("MigrateRepoOptions", body)
+        if problem:
+            return self._error(422, problem)
+        owner = body.get("repo_owner") or self.username
+        if owner.lower() not in self.owners:
+            return self._error(422, f"user redirect does not exist [name: {owner.lower()}]")
+        clone = urlsplit(body["clone_addr"])
+        if clone.username or clone.password:
+            return self._error(422, "The URL contains credentials.")
+        if clone.scheme not in ("http", "https", "git"):
+            return self._error(422, "Invalid url")
+        if self._find(owner, body["repo_name"]) is not None:
+            return self._error(409, "The repository with the same name already exists.")
+        description = body.get("description", "")
+        if body.get("service") == "github" and not description:
+            description = self.github_description  # the GitHub downloader imports it
+        repo = self._new_repo(self.owners[owner.lower()], body["repo_name"], body["clone_addr"],
+                              bool(body.get("private")), description)  # fmt: skip
+        repo.update(mirror=bool(body.get("mirror")), mirror_interval="", has_actions=self.actions_on_new_mirrors)
+        if slow is not None:
+            started()
+            self._lock.release()  # let GETs see the half-migrated repository meanwhile
+            try:
+                time.sleep(slow.delay)
+            finally:
+                self._lock.acquire()
+            if not slow.succeed:
+                del self.repos[repo["id"]]
+                return self._error(500, "migration failed")
+        # Forgejo checks the interval only after the whole clone, and a failure is a 500.
+        interval = body.get("mirror_interval") or "8h"
+        try:
+            nanoseconds = parse_duration(interval)
+        except DurationError:
+            del self.repos[repo["id"]]
+            return self._error(500, f'time: invalid duration "{interval}"')
+        if nanoseconds and nanoseconds < parse_duration(self.min_interval):
+            del self.repos[repo["id"]]
+            return self._error(
+                500, f"interval {format_duration(nanoseconds)} is set below Minimum Interval of "
+                f"{format_duration(parse_duration(self.min_interval))}",
+            )  # fmt: skip
+        repo["mirror_interval"] = format_duration(nanoseconds) if repo["mirror"] else ""
+        return Reply(201, repo)
+
+    def _edit(self, repo: dict[str, Any], body: Any) -> Reply:
+        problem = self._schema_problem("EditRepoOption", body)
+        if problem:
+            return self._error(422, problem)
+        if "archived" in body and repo["mirror"]:
+            return self._error(422, "repo is a mirror, cannot archive/un-archive")
+        if "mirror_interval" in body and repo["mirror"]:
+            try:
+                nanoseconds = parse_duration(body["mirror_interval"])
+            except DurationError:
+                return self._error(422, f'time: invalid duration "{body["mirror_interval"]}"')
+            minimum = parse_duration(self.min_interval)
+            if nanoseconds and nanoseconds < minimum:
+                return self._error(
+                    422, f"invalid mirror interval: {format_duration(nanoseconds)} is below minimum interval: "
+                    f"{format_duration(minimum)}",
+                )  # fmt: skip
+            repo["mirror_interval"] = format_duration(nanoseconds)
+        if "name" in body:
+            self._set_name(repo, body["name"])
+        for key in ("private", "description"):
+            if key in body:
+                repo[key] = body[key]
+        if "has_actions" in body and self.actions_enabled:
+            repo["has_actions"] = body["has_actions"]
+        return Reply(200, repo)
+
+    def _dispatch(self, repo: dict[str, Any], workflow: str, body: Any) -> Reply:
+        problem = self._schema_problem("DispatchWorkflowOption", body)
+        if problem:
+            return self._error(422, problem)
+        if not repo["has_actions"]:
+            return self._error(404, NOT_FOUND)
+        if workflow not in self.workflows:
+            return self._error(500, "workflow not found")
+        return Reply(204)
+
+    def _schema_problem(self, definition: str, body: Any) -> str | None:
+        problem: str | None
+        if not isinstance(body, dict):
+            problem = f"{definition}: body is not a JSON object"
+        else:
+            errors = [error.message for error in _VALIDATORS[definition].iter_errors(body)]
+            unknown = sorted(set(body) - _KNOWN_FIELDS[definition])
+            errors += [f"unknown field {name!r}" for name in unknown]
+            problem = f"{definition}: {'; '.join(errors)}" if errors else None
+        if problem:
+            self.schema_violations.append(problem)
+        return problem
+
+    def _new_repo(self, owner: str, name: str, original_url: str, private: bool, description: str) -> dict[str, Any]:
+        clone = urlsplit(original_url)
+        netloc = f"{clone.hostname}:{clone.port}" if clone.port else clone.hostname or ""
+        sanitised = urlunsplit(clone._replace(netloc=netloc)) if original_url else ""  # as SanitizedOriginalURL
+        repo_id, self._next_id = self._next_id, self._next_id + 1
+        repo: dict[str, Any] = {
+            "id": repo_id,
+            "owner": {"login": owner},
+            "original_url": sanitised,
+            "private": private,
+            "description": description,
+            "default_branch": "main",
+            "empty": False,
+            "archived": False,
+        }
+        self._set_name(repo, name)
+        self.repos[repo_id] = repo
+        return repo
+
+    def _set_name(self, repo: dict[str, Any], name: str) -> None:
+        owner = repo["owner"]["login"]
+        repo.update(
+            name=name,
+            full_name=f"{owner}/{name}",
+            html_url=f"{self.url}/{owner}/{name}",
+            clone_url=f"{self.url}/{owner}/{name}.git",
+        )
+
+    def _find(self, owner: str, name: str) -> dict[str, Any] | None:
+        wanted = f"{owner}/{name}".lower()
+        return next((repo for repo in self.repos.values() if repo["full_name"].lower() == wanted), None)
+
+    def _error(self, status: int, message: str) -> Reply:
+        return Reply(status, {"message": message, "url": f"{self.url}/api/swagger"})
+
+
+def _handler_for(fake: FakeForgejo) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._serve()
+
+        do_POST = do_PATCH = do_DELETE = do_GET
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw else None
+            path = urlsplit(self.path).path
+            reply = fake.handle(self.command, path, body, dict(self.headers.items()))
+            if isinstance(reply, SlowMigration):
+                started = self._hang_up if reply.drop_connection else lambda: None
+                with fake._lock:
+                    reply = fake.run_slow_migration(body, reply, started)
+            if reply.delay:
+                time.sleep(reply.delay)
+            # A str body is sent as plain text, the way a proxy's error page arrives.
+            is_text = isinstance(reply.body, str)
+            payload = b"" if reply.body is None else reply.body.encode() if is_text else json.dumps(reply.body).encode()
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if payload:
+                    content_type = "text/plain" if is_text else "application/json"
+                    self.send_header("Content-Type", f"{content_type};charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError:
+                pass  # the client gave up or was hung up on (timeout tests); Forgejo would carry on too
+
+        def _hang_up(self) -> None:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler

@@ -1,0 +1,459 @@
+"""ForgejoMirrorProvider's methods, called directly against the loopback fake Forgejo."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+from components.forgejo_api import ForgejoApiError
+from components.mirror_provider import DEFAULTS, ForgejoMirrorProvider, MirrorError, input_problems
+from tests.conftest_mirrors import (
+    ADMIN_PASSWORD,
+    CLONE_ADDR,
+    UPSTREAM_TOKEN,
+    checked_props,
+    raw_props,
+    running_fake,
+)
+from tests.fake_forgejo import FakeForgejo, Reply, SlowMigration
+
+PROVIDER = ForgejoMirrorProvider()
+VERSION = ("GET", "/api/v1/version")
+MIGRATE = ("POST", "/api/v1/repos/migrate")
+REPO_PATH = "/api/v1/repos/forgejo_admin/mcp"
+CLOSED_PORT_URL = "http://127.0.0.1:9/api/v1"  # discard port: nothing listens, any request would fail
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeForgejo]:
+    with running_fake() as server:
+        yield server
+
+
+def create(fake: FakeForgejo, **overrides: Any) -> tuple[str, dict[str, Any]]:
+    result = PROVIDER.create(checked_props(fake.api_url, **overrides))
+    return result.id, result.outs or {}
+
+
+def after_readiness(fake: FakeForgejo) -> list[tuple[str, str]]:
+    calls = fake.calls()
+    assert calls[0] == VERSION, "create must first wait for the API"
+    return calls[1:]
+
+
+def test_the_provider_has_no_instance_state() -> None:
+    # dill pickles the instance into state: anything stored on it would end up there.
+    assert vars(ForgejoMirrorProvider()) == {}
+
+
+# -- check -----------------------------------------------------------------
+
+
+def test_check_accepts_the_goldentooth_mirror_and_fills_defaults() -> None:
+    result = PROVIDER.check({}, raw_props(CLOSED_PORT_URL))
+    assert result.failures == []
+    assert result.inputs == {**DEFAULTS, **raw_props(CLOSED_PORT_URL)}
+    assert (result.inputs["has_actions"], result.inputs["lfs"], result.inputs["wiki"]) == (True, False, False)
+
+
+def test_check_reports_problems_under_the_providers_property_names() -> None:
+    news = raw_props(CLOSED_PORT_URL, mirror_interval="1m", min_interval="5m", has_actions="yes", name="a b")
+    failures = {failure.property: failure.reason for failure in PROVIDER.check({}, news).failures}
+    assert sorted(failures) == ["has_actions", "mirror_interval", "name"]
+    assert "below the server's minimum mirror interval '5m'" in failures["mirror_interval"]
+
+
+def test_check_allows_manual_sync_only() -> None:
+    assert PROVIDER.check({}, raw_props(CLOSED_PORT_URL, mirror_interval="0", min_interval="1h")).failures == []
+
+
+@pytest.mark.parametrize(
+    ("override", "prop"),
+    [
+        ({"api_url": "ftp://forgejo"}, "api_url"),
+        ({"api_url": "https://admin:pw@forgejo/api/v1"}, "api_url"),
+        ({"api_auth": {"username": "forgejo_admin"}}, "api_auth"),
+        ({"api_auth": {"token": ""}}, "api_auth"),
+        ({"upstream_token": ""}, "upstream_token"),
+        ({"ca_bundle": "not a pem"}, "ca_bundle"),
+        ({"min_interval": "soon"}, "min_interval"),
+        ({"request_timeout": 0}, "request_timeout"),
+        ({"service": "svn"}, "service"),
+        ({"clone_addr": "https://github.com/goldentooth"}, "clone_addr"),
+    ],
+)
+def test_check_refuses_bad_inputs(override: dict[str, Any], prop: str) -> None:
+    assert [f.property for f in PROVIDER.check({}, raw_props(CLOSED_PORT_URL, **override)).failures] == [prop]
+
+
+def test_check_requires_the_identifying_inputs() -> None:
+    news = raw_props(CLOSED_PORT_URL)
+    del news["owner"], news["api_auth"]
+    assert sorted(f.property for f in PROVIDER.check({}, news).failures) == ["api_auth", "owner"]
+
+
+def test_check_skips_values_unknown_during_preview() -> None:
+    news = raw_props(
+        CLOSED_PORT_URL,
+        api_auth={"username": "forgejo_admin", "password": Unknown()},
+        clone_addr=Unknown(),
+        mirror_interval=rpc.wrap_rpc_secret(Unknown()),
+        min_interval=Unknown(),
+    )
+    assert PROVIDER.check({}, news).failures == []
+
+
+def test_secrets_wrapped_inside_api_auth_are_unwrapped(fake: FakeForgejo) -> None:
+    api_auth = {"username": "forgejo_admin", "password": rpc.wrap_rpc_secret(ADMIN_PASSWORD)}
+    news = checked_props(fake.api_url, api_auth=api_auth)
+    assert PROVIDER.create(news).id == "1"
+
+
+def test_check_validates_secret_wrapped_inputs_without_repeating_them() -> None:
+    news = raw_props(CLOSED_PORT_URL, api_auth=rpc.wrap_rpc_secret({"password": ADMIN_PASSWORD}))
+    [failure] = PROVIDER.check({}, news).failures
+    assert failure.property == "api_auth"
+    assert ADMIN_PASSWORD not in failure.reason
+
+
+def test_check_and_input_problems_agree_and_make_no_request(fake: FakeForgejo) -> None:
+    news = raw_props(fake.api_url, mirror_interval="1m")
+    assert [(f.property, f.reason) for f in PROVIDER.check({}, news).failures] == input_problems(news)
+    assert fake.calls() == []
+
+
+# -- diff (pure: no network) -------------------------------------------------
+
+
+def state_and_news(**news_changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A stored state as create leaves it (server's canonical interval) and new checked inputs."""
+    news = checked_props(CLOSED_PORT_URL)
+    state = {**news, "mirror_interval": "5m0s", "full_name": "forgejo_admin/mcp", "html_url": "h", "clone_url": "c"}
+    return state, {**news, **news_changes}
+
+
+def test_diff_sees_no_change_between_5m_and_5m0s() -> None:
+    state, news = state_and_news()
+    result = PROVIDER.diff("1", state, news)
+    assert (result.changes, result.replaces) == (False, [])
+
+
+@pytest.mark.parametrize(
+    ("change", "replaced"),
+    [
+        ({"clone_addr": "https://github.com/goldentooth/other.git"}, ["clone_addr"]),
+        ({"service": "git"}, ["service"]),
+        ({"lfs": True}, ["lfs"]),
+        ({"wiki": True}, ["wiki"]),
+        ({"upstream_token": UPSTREAM_TOKEN}, ["upstream_token"]),
+    ],
+)
+def test_diff_replaces_in_place_first_deleting_when_the_repo_keeps_its_name(
+    change: dict[str, Any], replaced: list[str]
+) -> None:
+    state, news = state_and_news(**change)
+    result = PROVIDER.diff("1", state, news)
+    assert (result.changes, result.replaces, result.delete_before_replace) == (True, replaced, True)
+
+
+@pytest.mark.parametrize(("change", "replaced"), [({"name": "mcp2"}, ["name"]), ({"owner": "goldentooth"}, ["owner"])])
+def test_diff_replaces_a_renamed_mirror_creating_the_new_one_first(change: dict[str, Any], replaced: list[str]) -> None:
+    state, news = state_and_news(**change)
+    result = PROVIDER.diff("1", state, news)
+    assert (result.changes, result.replaces, result.delete_before_replace) == (True, replaced, False)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"mirror_interval": "10m"},
+        {"has_actions": False},
+        {"private": True},
+        {"description": "mirror"},
+        {"api_auth": {"token": "new"}},
+        {"api_url": "https://git.goldentooth.net/api/v1"},
+        {"ca_bundle": "-----BEGIN CERTIFICATE-----"},
+        {"request_timeout": 9.0},
+    ],
+)
+def test_diff_updates_in_place(change: dict[str, Any]) -> None:
+    state, news = state_and_news(**change)
+    result = PROVIDER.diff("1", state, news)
+    assert (result.changes, result.replaces) == (True, [])
+
+
+def test_diff_treats_an_unknown_replacing_input_as_a_replacement() -> None:
+    state, news = state_and_news(clone_addr=Unknown())
+    assert PROVIDER.diff("1", state, news).replaces == ["clone_addr"]
+
+
+def test_diff_compares_secret_wrapped_values_by_content() -> None:
+    state, news = state_and_news()
+    state["upstream_token"], news["upstream_token"] = UPSTREAM_TOKEN, rpc.wrap_rpc_secret(UPSTREAM_TOKEN)
+    assert PROVIDER.diff("1", state, news).changes is False
+
+
+def test_check_then_diff_for_an_unchanged_up_makes_no_request(fake: FakeForgejo) -> None:
+    _, outs = create(fake)
+    fake.clear_log()
+    checked = PROVIDER.check(outs, raw_props(fake.api_url)).inputs
+    assert PROVIDER.diff("1", outs, checked).changes is False
+    assert fake.calls() == []
+
+
+# -- create ----------------------------------------------------------------
+
+
+def test_create_migrates_then_enables_actions_in_one_patch(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    assert after_readiness(fake) == [MIGRATE, ("PATCH", REPO_PATH)]
+    assert fake.bodies(*MIGRATE) == [
+        {
+            "clone_addr": CLONE_ADDR,
+            "repo_name": "mcp",
+            "repo_owner": "forgejo_admin",
+            "service": "github",
+            "mirror": True,
+            "mirror_interval": "5m",
+            "private": False,
+            "description": "",
+            "lfs": False,
+            "wiki": False,
+        }
+    ]
+    # Actions start off on a mirror, and the github service imported GitHub's description over the empty one.
+    assert fake.bodies("PATCH", REPO_PATH) == [{"has_actions": True, "description": ""}]
+    assert repo_id == "1"
+    assert {key: outs[key] for key in ("full_name", "html_url", "clone_url", "has_actions", "mirror_interval")} == {
+        "full_name": "forgejo_admin/mcp",
+        "html_url": f"{fake.url}/forgejo_admin/mcp",
+        "clone_url": f"{fake.url}/forgejo_admin/mcp.git",
+        "has_actions": True,
+        "mirror_interval": "5m0s",
+    }
+
+
+def test_create_sends_no_patch_when_the_server_already_matches(fake: FakeForgejo) -> None:
+    fake.actions_on_new_mirrors = True  # e.g. DEFAULT_MIRROR_REPO_UNITS includes repo.actions
+    create(fake, service="git")
+    assert after_readiness(fake) == [MIGRATE]
+
+
+def test_create_leaves_actions_off_when_not_wanted(fake: FakeForgejo) -> None:
+    _, outs = create(fake, has_actions=False, service="git")
+    assert after_readiness(fake) == [MIGRATE]
+    assert outs["has_actions"] is False
+
+
+def test_create_fails_clearly_when_actions_are_disabled_server_wide(fake: FakeForgejo) -> None:
+    fake.actions_enabled = False
+    with pytest.raises(MirrorError, match="Actions are disabled server-wide") as raised:
+        create(fake)
+    assert "set actions: false for this mirror" in str(raised.value)
+
+
+def test_create_passes_the_upstream_token_for_a_private_upstream(fake: FakeForgejo) -> None:
+    create(fake, upstream_token=rpc.wrap_rpc_secret(UPSTREAM_TOKEN))
+    [body] = fake.bodies(*MIGRATE)
+    assert body["auth_token"] == UPSTREAM_TOKEN
+
+
+def test_create_adopts_an_existing_mirror_of_the_same_upstream_with_one_patch(fake: FakeForgejo) -> None:
+    existing = fake.add_repo(
+        "forgejo_admin", "mcp", original_url="https://github.com/goldentooth/mcp", mirror_interval="8h0m0s",
+        private=True, description="old",
+    )  # fmt: skip
+    repo_id, outs = create(fake)
+    assert after_readiness(fake) == [MIGRATE, ("GET", REPO_PATH), ("PATCH", REPO_PATH)]
+    assert fake.bodies("PATCH", REPO_PATH) == [
+        {"has_actions": True, "mirror_interval": "5m", "private": False, "description": ""}
+    ]
+    assert repo_id == str(existing["id"])
+    assert (outs["mirror_interval"], outs["private"], outs["has_actions"]) == ("5m0s", False, True)
+
+
+def test_create_refuses_to_adopt_a_repository_that_is_not_a_mirror(fake: FakeForgejo) -> None:
+    fake.add_repo("forgejo_admin", "mcp", mirror=False)
+    with pytest.raises(MirrorError) as raised:
+        create(fake)
+    message = str(raised.value)
+    assert "forgejo_admin/mcp already exists in Forgejo and is not a pull mirror" in message
+    assert "change `name` for forgejo_admin/mcp in the mirrors config" in message
+    assert "delete the existing repository forgejo_admin/mcp in Forgejo" in message
+    assert fake.writes()[-1].method == "POST"  # nothing was changed on the existing repository
+
+
+def test_create_refuses_to_adopt_a_mirror_of_another_upstream(fake: FakeForgejo) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url="https://github.com/someone/else.git")
+    with pytest.raises(MirrorError, match=re.escape("as a mirror of https://github.com/someone/else.git, not of")):
+        create(fake)
+
+
+def test_create_follows_a_migration_that_outlasts_the_request_timeout(fake: FakeForgejo) -> None:
+    fake.script(*MIGRATE, SlowMigration(delay=0.35))
+    _, outs = create(fake, migrate_timeout=0.15, retry_backoff_factor=0.01)
+    assert outs["mirror_interval"] == "5m0s"
+    assert fake.count(*MIGRATE) == 1
+    assert fake.bodies("PATCH", REPO_PATH) == [{"has_actions": True, "description": ""}]
+
+
+def test_create_can_kick_the_first_run_by_sync_and_workflow_dispatch(fake: FakeForgejo) -> None:
+    create(fake, sync_after_create=True, dispatch_workflow="ci.yml")
+    dispatch = f"{REPO_PATH}/actions/workflows/ci.yml/dispatches"
+    assert after_readiness(fake) == [MIGRATE, ("PATCH", REPO_PATH), ("POST", f"{REPO_PATH}/mirror-sync"),
+                                     ("POST", dispatch)]  # fmt: skip
+    assert fake.bodies("POST", dispatch) == [{"ref": "main"}]  # the repository's default branch
+
+
+def test_create_dispatches_on_the_configured_ref(fake: FakeForgejo) -> None:
+    create(fake, dispatch_workflow="ci.yml", dispatch_ref="release")
+    assert fake.bodies("POST", f"{REPO_PATH}/actions/workflows/ci.yml/dispatches") == [{"ref": "release"}]
+
+
+def test_create_surfaces_forgejos_422_with_the_repo_and_call(fake: FakeForgejo) -> None:
+    fake.script(*MIGRATE, Reply(422, {"message": "You can not import from disallowed hosts."}))
+    with pytest.raises(ForgejoApiError) as raised:
+        create(fake)
+    assert str(raised.value) == (
+        "forgejo_admin/mcp: POST /api/v1/repos/migrate failed with HTTP 422: You can not import from disallowed hosts."
+    )
+
+
+# -- read ------------------------------------------------------------------
+
+
+def test_read_is_one_request_by_id_and_reports_no_drift_when_there_is_none(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.clear_log()
+    result = PROVIDER.read(repo_id, outs)
+    assert fake.calls() == [("GET", f"/api/v1/repositories/{repo_id}")]
+    assert result.id == repo_id
+    assert result.outs == outs
+    assert result.inputs is not None
+    assert PROVIDER.diff(repo_id, result.outs, checked_props(fake.api_url)).changes is False
+
+
+def test_read_reports_drift_in_outputs_and_inputs(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.repos[int(repo_id)].update(has_actions=False, mirror_interval="1h0m0s", private=True, description="edited")
+    result = PROVIDER.read(repo_id, outs)
+    drift = {"has_actions": False, "mirror_interval": "1h0m0s", "private": True, "description": "edited"}
+    assert {key: (result.outs or {})[key] for key in drift} == drift
+    assert {key: (result.inputs or {})[key] for key in drift} == drift
+    assert "full_name" not in (result.inputs or {})
+    diff = PROVIDER.diff(repo_id, result.outs or {}, checked_props(fake.api_url))
+    assert (diff.changes, diff.replaces) == (True, [])
+
+
+def test_read_of_a_deleted_repository_says_it_is_gone(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    del fake.repos[int(repo_id)]
+    result = PROVIDER.read(repo_id, outs)
+    assert (result.id, result.outs) == (None, {})
+
+
+def test_read_without_a_numeric_id_looks_up_owner_and_name(fake: FakeForgejo) -> None:
+    _, outs = create(fake)
+    fake.clear_log()
+    assert PROVIDER.read("", outs).id == "1"
+    assert fake.calls() == [("GET", REPO_PATH)]
+
+
+# -- update ----------------------------------------------------------------
+
+
+def test_update_sends_one_patch_with_only_the_changed_fields(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.clear_log()
+    result = PROVIDER.update(repo_id, outs, checked_props(fake.api_url, mirror_interval="15m", description="mirror"))
+    assert fake.calls() == [("PATCH", REPO_PATH)]
+    assert fake.bodies("PATCH", REPO_PATH) == [{"mirror_interval": "15m", "description": "mirror"}]
+    assert ((result.outs or {})["mirror_interval"], (result.outs or {})["description"]) == ("15m0s", "mirror")
+
+
+def test_update_resends_has_actions_only_when_it_changes(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.clear_log()
+    PROVIDER.update(repo_id, outs, checked_props(fake.api_url, private=True))
+    PROVIDER.update(repo_id, outs, checked_props(fake.api_url, has_actions=False))
+    assert fake.bodies("PATCH", REPO_PATH) == [{"private": True}, {"has_actions": False}]
+
+
+def test_update_of_credentials_or_timeouts_only_sends_nothing(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.clear_log()
+    news = checked_props(fake.api_url, api_auth={"token": "rotated"}, request_timeout=9.0, mirror_interval="5m0s")
+    result = PROVIDER.update(repo_id, outs, news)
+    assert fake.calls() == []
+    assert result.outs == {**news, **{key: outs[key] for key in ("full_name", "html_url", "clone_url")},
+                           "mirror_interval": "5m0s"}  # fmt: skip
+
+
+def test_update_never_sends_archived(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    PROVIDER.update(repo_id, outs, checked_props(fake.api_url, mirror_interval="1h", private=True, has_actions=False))
+    assert all("archived" not in (record.body or {}) for record in fake.writes())
+
+
+def test_update_of_a_renamed_repository_names_the_new_location(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.rename("forgejo_admin/mcp", "mcp-renamed")
+    with pytest.raises(ForgejoApiError, match="redirecting to /api/v1/repos/forgejo_admin/mcp-renamed"):
+        PROVIDER.update(repo_id, outs, checked_props(fake.api_url, mirror_interval="1h"))
+
+
+def test_update_after_a_refresh_that_saw_a_ui_rename_patches_the_repository_where_it_is(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.rename("forgejo_admin/mcp", "mcp-renamed")
+    refreshed = PROVIDER.read(repo_id, outs).outs or {}
+    assert refreshed["full_name"] == "forgejo_admin/mcp-renamed"
+    fake.clear_log()
+    PROVIDER.update(repo_id, refreshed, checked_props(fake.api_url, mirror_interval="1h"))
+    assert fake.calls() == [("PATCH", "/api/v1/repos/forgejo_admin/mcp-renamed")]
+
+
+def test_update_below_the_servers_minimum_surfaces_the_422(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.min_interval = "10m"
+    with pytest.raises(ForgejoApiError, match="HTTP 422: invalid mirror interval: 6m0s is below minimum interval"):
+        PROVIDER.update(repo_id, outs, checked_props(fake.api_url, mirror_interval="6m"))
+
+
+# -- delete ----------------------------------------------------------------
+
+
+def test_delete_removes_the_repository(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.clear_log()
+    PROVIDER.delete(repo_id, outs)
+    assert fake.calls() == [("GET", f"/api/v1/repositories/{repo_id}"), ("DELETE", REPO_PATH)]
+    assert fake.repos == {}
+
+
+def test_delete_of_an_already_deleted_repository_succeeds(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    del fake.repos[int(repo_id)]
+    fake.clear_log()
+    PROVIDER.delete(repo_id, outs)
+    assert fake.calls() == [("GET", f"/api/v1/repositories/{repo_id}")]
+
+
+def test_delete_follows_a_rename_made_in_the_ui(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.rename("forgejo_admin/mcp", "mcp-renamed")
+    PROVIDER.delete(repo_id, outs)
+    assert fake.writes()[-1].path == "/api/v1/repos/forgejo_admin/mcp-renamed"
+    assert fake.repos == {}
+
+
+def test_delete_never_removes_a_different_repository_that_took_the_name(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    del fake.repos[int(repo_id)]
+    newcomer = fake.add_repo("forgejo_admin", "mcp", mirror=False)
+    PROVIDER.delete(repo_id, outs)
+    assert fake.repo("forgejo_admin/mcp") == newcomer
