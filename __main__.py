@@ -13,7 +13,9 @@ from components.runner import ActionsRunner
 settings = load_settings()
 
 # 2. Namespaces: the server's enforces baseline; only the runner's admits privileged pods.
-namespaces = Namespaces("forgejo", settings.namespaces, retain_on_delete=settings.forgejo.protect_data)
+namespaces = Namespaces(
+    "forgejo", settings.namespaces, retain_on_delete=settings.forgejo.protect_data, adoption=settings.adoption
+)
 
 # 3. Forgejo from its OCI chart, with generated admin credentials and the runner's shared secret registered.
 forgejo = ForgejoServer(
@@ -22,8 +24,10 @@ forgejo = ForgejoServer(
     namespace=settings.namespaces.server,
     namespace_ready=namespaces,
     runner_name=settings.runner.name,
+    runner_namespace=settings.namespaces.runner,
     admin_password=settings.secrets.admin_password,
     runner_secret=settings.secrets.runner_secret,
+    adoption=settings.adoption,
 )
 
 # 4. The route through the shared gateway, to the service name the chart computes.
@@ -35,6 +39,7 @@ route = GatewayRoute(
     service_name=settings.forgejo.http_service_name,
     service_port=settings.forgejo.service_port,
     depends_on=[forgejo.release],
+    adoption=settings.adoption,
 )
 
 # 5. The Actions runner, talking to Forgejo in-cluster over plain http.
@@ -47,6 +52,7 @@ runner = ActionsRunner(
     # create-runner-file pings Forgejo; starting after the release is ready
     # keeps the first rollout free of init-container backoff.
     depends_on=[namespaces, forgejo.release],
+    adoption=settings.adoption,
 )
 
 # 6. Pull mirrors through Forgejo's migrate API, with Actions switched on.

@@ -189,6 +189,30 @@ class MirrorSettings:
 
 
 @dataclass(frozen=True)
+class Adoption:
+    """Taking over the objects Flux deployed from the seed's manifests.
+
+    The names apply for as long as this block is in the config, so the adopted
+    objects keep their names after the takeover; ``enabled`` adds Pulumi's
+    ``import_`` option, for the takeover run only. Secrets of an adopted
+    install are always read from the existing Secrets, never generated: a new
+    admin password would lock the mirror provider out, and a new runner secret
+    would unregister the runner.
+    """
+
+    enabled: bool
+    release_name: str
+    admin_secret: str
+    data_claim: str
+
+    def import_id(self, name: str, namespace: str | None = None) -> str | None:
+        """Pulumi's import ID for a Kubernetes object ("<namespace>/<name>"), or None when not importing."""
+        if not self.enabled:
+            return None
+        return f"{namespace}/{name}" if namespace else name
+
+
+@dataclass(frozen=True)
 class ImageBuild:
     """Where the image build workflow template pushes: <registry>/<name>:<sha> and :latest."""
 
@@ -219,6 +243,7 @@ class Settings:
     runner: RunnerSettings
     mirrors: MirrorSettings
     image_build: ImageBuild | None
+    adoption: Adoption | None
     secrets: Secrets = field(default_factory=Secrets)
     warnings: tuple[str, ...] = ()
 
@@ -626,6 +651,64 @@ def registry_host(value: str) -> str | None:
     return None
 
 
+_ADOPTION_FIELDS = ("enabled", "releaseName", "adminSecret", "dataClaim")
+
+
+def _load_adoption(reader: _Reader) -> Adoption | None:
+    raw = reader.structured("adoption", dict)
+    if not raw:
+        return None
+    unknown = sorted(set(raw) - set(_ADOPTION_FIELDS))
+    if unknown:
+        reader.problem("adoption", f"unknown field(s) {', '.join(unknown)}; use {', '.join(_ADOPTION_FIELDS)}")
+    enabled = raw.get("enabled")
+    if not isinstance(enabled, bool):
+        reader.problem(
+            "adoption.enabled",
+            "must be true (import the existing objects on the takeover run) or false (after it)",
+        )
+    release_name = raw.get("releaseName")
+    if not isinstance(release_name, str) or not release_name:
+        reader.problem(
+            "adoption.releaseName",
+            "is required: the existing Helm release (Flux names it <targetNamespace>-<name>, e.g. forgejo-forgejo)",
+        )
+        release_name = ""
+    else:
+        reader.problem("adoption.releaseName", rules.helm_release_name(release_name))
+    names = {}
+    for field_name, default in (("adminSecret", "forgejo-admin"), ("dataClaim", "gitea-shared-storage")):
+        value = raw.get(field_name, default)
+        if not isinstance(value, str):
+            reader.problem(f"adoption.{field_name}", "must be a string")
+            value = default
+        else:
+            reader.problem(f"adoption.{field_name}", rules.dns_subdomain(value))
+        names[field_name] = value
+    return Adoption(
+        enabled=enabled is True,
+        release_name=release_name,
+        admin_secret=names["adminSecret"],
+        data_claim=names["dataClaim"],
+    )
+
+
+def _adopt(
+    reader: _Reader, adoption: Adoption, forgejo: ForgejoSettings, namespaces: NamespaceSettings
+) -> ForgejoSettings:
+    """The Forgejo settings of an adopted install: its release name, and its data claim taken over by Pulumi."""
+    if not namespaces.shared:
+        reader.problem(
+            "namespaceLayout",
+            "must be 'shared' while adopting: the seed's runner objects live in the server namespace "
+            "(move to 'separate' after the takeover if you want)",
+        )
+    if forgejo.storage.existing_claim:
+        reader.problem("existingClaim", "is set while adopting; the adopted claim is adoption.dataClaim")
+    storage = dataclasses.replace(forgejo.storage, existing_claim=adoption.data_claim)
+    return dataclasses.replace(forgejo, release_name=adoption.release_name, storage=storage)
+
+
 def _load_image_build(reader: _Reader) -> ImageBuild | None:
     registry = reader.string("imageRegistry", registry_host, allow_empty=True)
     name = reader.string("imageName", allow_empty=True)
@@ -673,6 +756,9 @@ def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozens
     runner = _load_runner(reader)
     mirrors = _load_mirrors(reader, forgejo.hostname, forgejo.mirror_min_interval)
     image_build = _load_image_build(reader)
+    adoption = _load_adoption(reader)
+    if adoption is not None:
+        forgejo = _adopt(reader, adoption, forgejo, namespaces)
     password = reader.secret_plaintext("adminPassword")
     if password is not None and len(password) < 8:
         reader.problem("adminPassword", "is shorter than 8 characters, Forgejo's default MIN_PASSWORD_LENGTH")
@@ -692,6 +778,7 @@ def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozens
         runner=runner,
         mirrors=mirrors,
         image_build=image_build,
+        adoption=adoption,
         warnings=tuple(warnings),
     )
 

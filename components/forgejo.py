@@ -1,4 +1,4 @@
-"""The Forgejo server: admin credentials and the Helm release from Forgejo's OCI chart."""
+"""The Forgejo server: credentials, the runner's shared secret and the Helm release from Forgejo's OCI chart."""
 
 from __future__ import annotations
 
@@ -6,30 +6,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.config import ForgejoSettings
+from components.adoption import existing_secret_value, import_id
+from components.config import Adoption, ForgejoSettings
 from components.forgejo_values import forgejo_values
-from components.labels import common_labels
+from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
 from components.naming import CHART_REPOSITORY
 from components.runner_registration import RunnerRegistration
-
-RUNNER_SECRET_KEY = "token"
-
-
-def opaque_secret(
-    resource_name: str,
-    secret_name: str,
-    namespace: str,
-    string_data: dict[str, pulumi.Input[str]],
-    opts: pulumi.ResourceOptions,
-) -> k8s.core.v1.Secret:
-    """A Secret for pods to read by secretKeyRef or volume; pulumi-kubernetes keeps its data secret in state."""
-    return k8s.core.v1.Secret(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace, labels=common_labels("secret")),
-        type="Opaque",
-        string_data=string_data,
-        opts=opts,
-    )
 
 
 class ForgejoServer(pulumi.ComponentResource):
@@ -45,11 +27,14 @@ class ForgejoServer(pulumi.ComponentResource):
         self,
         name: str,
         settings: ForgejoSettings,
+        *,
         namespace: str,
         namespace_ready: pulumi.Resource,
         runner_name: str,
+        runner_namespace: str,
         admin_password: pulumi.Output[str] | None = None,
         runner_secret: pulumi.Output[str] | None = None,
+        adoption: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``namespace`` is a plain name, not an Output, so that the release is
@@ -58,42 +43,57 @@ class ForgejoServer(pulumi.ComponentResource):
         super().__init__("goldentooth:index:ForgejoServer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, depends_on=[namespace_ready])
 
+        if admin_password is None and adoption is not None:
+            admin_password = existing_secret_value(
+                f"{name}-admin-existing", namespace, adoption.admin_secret, "password", child
+            )
         if admin_password is None:
             # Alphanumeric only: the password travels through shell scripts in
             # the chart's init container and through basic auth.
-            generated = random.RandomPassword(f"{name}-admin-password", length=32, special=False, opts=child)
-            admin_password = generated.result
+            admin_password = random.RandomPassword(
+                f"{name}-admin-password", length=32, special=False, opts=child
+            ).result
         self.admin_password = pulumi.Output.secret(admin_password)
 
-        admin_secret_name = f"{settings.fullname}-admin"
+        admin_secret_name = adoption.admin_secret if adoption else f"{settings.fullname}-admin"
         admin_secret = opaque_secret(
             f"{name}-admin",
             admin_secret_name,
             namespace,
             {"username": settings.admin_username, "password": self.admin_password},
-            child,
+            pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(import_=import_id(adoption, admin_secret_name, namespace))
+            ),
         )
 
+        if runner_secret is None and adoption is not None:
+            runner_secret = existing_secret_value(
+                f"{name}-runner-secret-existing", runner_namespace, RUNNER_SECRET_NAME, RUNNER_SECRET_KEY, child
+            )
         if runner_secret is None:
             # 20 random bytes as 40 lower-case hex characters: the only form
             # forgejo-cli and create-runner-file accept. RandomBytes keeps its
             # hex output secret (RandomId would put it in the resource id).
             runner_secret = random.RandomBytes(f"{name}-runner-secret", length=20, opts=child).hex
         self.runner_secret = pulumi.Output.secret(runner_secret)
-        runner_secret_name = f"{settings.fullname}-runner-registration"
+        registration_secret_name = f"{settings.fullname}-runner-registration"
         registration_secret = opaque_secret(
             f"{name}-runner-registration",
-            runner_secret_name,
+            registration_secret_name,
             namespace,
             {RUNNER_SECRET_KEY: self.runner_secret},
             child,
         )
         registration = RunnerRegistration(
             runner_name=runner_name,
-            secret_name=runner_secret_name,
+            secret_name=registration_secret_name,
             secret_key=RUNNER_SECRET_KEY,
             image=settings.image,
         )
+
+        release_dependencies: list[pulumi.Resource] = [namespace_ready, admin_secret, registration_secret]
+        if adoption is not None:
+            release_dependencies.append(self._adopted_data_claim(name, settings, namespace, adoption, child))
 
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
@@ -110,9 +110,10 @@ class ForgejoServer(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[namespace_ready, admin_secret, registration_secret],
+                depends_on=release_dependencies,
                 # `pulumi destroy` must not take the repositories with it.
                 protect=settings.protect_data,
+                import_=import_id(adoption, settings.release_name, namespace),
             ),
         )
         self.admin_username = pulumi.Output.from_input(settings.admin_username)
@@ -124,4 +125,44 @@ class ForgejoServer(pulumi.ComponentResource):
                 "admin_password": self.admin_password,
                 "release_name": self.release_name,
             }
+        )
+
+    def _adopted_data_claim(
+        self,
+        name: str,
+        settings: ForgejoSettings,
+        namespace: str,
+        adoption: Adoption,
+        child: pulumi.ResourceOptions,
+    ) -> k8s.core.v1.PersistentVolumeClaim:
+        """The adopted install's data volume, moved from the chart's care to Pulumi's.
+
+        The release is then told to mount it rather than create it. Helm drops
+        an object that leaves its manifest unless it carries the keep policy,
+        so the claim gets that annotation here, in a step the release waits
+        for, before the upgrade can touch it.
+        """
+        storage = settings.storage
+        spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
+            "access_modes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": storage.size}},
+        }
+        if storage.storage_class:
+            spec["storage_class_name"] = storage.storage_class
+        return k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-data",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=adoption.data_claim,
+                namespace=namespace,
+                annotations={"helm.sh/resource-policy": "keep"},
+            ),
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(
+                    import_=import_id(adoption, adoption.data_claim, namespace),
+                    protect=settings.protect_data,
+                    retain_on_delete=True,
+                ),
+            ),
         )

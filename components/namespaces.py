@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import NamespaceSettings, PodSecurity
+from components.adoption import import_id
+from components.config import Adoption, NamespaceSettings, PodSecurity
 from components.labels import common_labels
 
 
@@ -25,22 +26,34 @@ class Namespaces(pulumi.ComponentResource):
         name: str,
         settings: NamespaceSettings,
         retain_on_delete: bool,
+        adoption: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:Namespaces", name, None, opts)
         # Deleting the server namespace would delete the data volume with it,
         # so it is retained whenever the data is protected.
-        server = self._namespace(f"{name}-server", settings.server, settings.server_pod_security, retain_on_delete)
+        server = self._namespace(
+            f"{name}-server",
+            settings.server,
+            settings.server_pod_security,
+            retain_on_delete,
+            import_id(adoption, settings.server),
+        )
         self.server = server.metadata.name
         if settings.shared:
             self.runner = self.server
         else:
-            runner = self._namespace(f"{name}-runner", settings.runner, settings.runner_pod_security, False)
+            runner = self._namespace(f"{name}-runner", settings.runner, settings.runner_pod_security, False, None)
             self.runner = runner.metadata.name
         self.register_outputs({"server": self.server, "runner": self.runner})
 
     def _namespace(
-        self, resource_name: str, namespace: str, pod_security: PodSecurity, retain_on_delete: bool
+        self,
+        resource_name: str,
+        namespace: str,
+        pod_security: PodSecurity,
+        retain_on_delete: bool,
+        import_from: str | None,
     ) -> k8s.core.v1.Namespace:
         return k8s.core.v1.Namespace(
             resource_name,
@@ -48,5 +61,5 @@ class Namespaces(pulumi.ComponentResource):
                 name=namespace,
                 labels={**common_labels("namespace"), **pod_security.labels()},
             ),
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain_on_delete),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain_on_delete, import_=import_from),
         )

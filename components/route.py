@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import GatewayParent
+from components.adoption import import_id
+from components.config import Adoption, GatewayParent
 from components.labels import common_labels
 
 
@@ -29,6 +30,7 @@ class GatewayRoute(pulumi.ComponentResource):
         service_name: str,
         service_port: int,
         depends_on: list[pulumi.Resource],
+        adoption: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:GatewayRoute", name, None, opts)
@@ -46,7 +48,9 @@ class GatewayRoute(pulumi.ComponentResource):
                 "hostnames": [hostname],
                 "rules": [{"backendRefs": [{"name": service_name, "port": service_port}]}],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=depends_on, import_=import_id(adoption, name, namespace)
+            ),
         )
         self.hostname = pulumi.Output.from_input(hostname)
         self.register_outputs({"hostname": self.hostname})

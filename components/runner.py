@@ -7,13 +7,13 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import RunnerSettings
-from components.forgejo import RUNNER_SECRET_KEY, opaque_secret
+from components.adoption import import_id
+from components.config import Adoption, RunnerSettings
+from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
 from components.labels import common_labels
 from components.runner_config import CONFIG_DIR, CONFIG_FILE, DOCKER_SOCKET, config_checksum, runner_config_yaml
 
 DEPLOYMENT_NAME = "forgejo-runner"
-SECRET_NAME = "forgejo-runner"
 CONFIG_MAP_NAME = "forgejo-runner-config"
 CACHE_CLAIM_NAME = "forgejo-runner-docker"
 SECRET_ENV = "FORGEJO_RUNNER_SECRET"
@@ -81,7 +81,7 @@ def _register_container(settings: RunnerSettings, instance_url: str) -> dict[str
         "env": [
             {
                 "name": SECRET_ENV,
-                "value_from": {"secret_key_ref": {"name": SECRET_NAME, "key": RUNNER_SECRET_KEY}},
+                "value_from": {"secret_key_ref": {"name": RUNNER_SECRET_NAME, "key": RUNNER_SECRET_KEY}},
             }
         ],
         "working_dir": "/data",
@@ -170,9 +170,14 @@ class ActionsRunner(pulumi.ComponentResource):
         instance_url: str,
         shared_secret: pulumi.Output[str],
         depends_on: list[pulumi.Resource],
+        adoption: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:ActionsRunner", name, None, opts)
+
+        def adopted(object_name: str) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(import_=import_id(adoption, object_name, namespace))
+
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         labels = {
             **common_labels("runner"),
@@ -180,13 +185,19 @@ class ActionsRunner(pulumi.ComponentResource):
             "app.kubernetes.io/instance": settings.name,
         }
 
-        secret = opaque_secret(f"{name}-secret", SECRET_NAME, namespace, {RUNNER_SECRET_KEY: shared_secret}, child)
+        secret = opaque_secret(
+            f"{name}-secret",
+            RUNNER_SECRET_NAME,
+            namespace,
+            {RUNNER_SECRET_KEY: shared_secret},
+            pulumi.ResourceOptions.merge(child, adopted(RUNNER_SECRET_NAME)),
+        )
         config_yaml = runner_config_yaml(settings)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CONFIG_MAP_NAME, namespace=namespace, labels=labels),
             data={"config.yaml": config_yaml},
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME)),
         )
         dependencies: list[pulumi.Resource] = [*depends_on, secret, config_map]
         if settings.docker_cache is not None:
@@ -211,7 +222,9 @@ class ActionsRunner(pulumi.ComponentResource):
             spec=cast(
                 k8s.apps.v1.DeploymentSpecArgsDict, _deployment_spec(settings, instance_url, labels, config_yaml)
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=dependencies),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=dependencies, import_=import_id(adoption, DEPLOYMENT_NAME, namespace)
+            ),
         )
         self.name = pulumi.Output.from_input(settings.name)
         self.labels = pulumi.Output.from_input(list(settings.labels))

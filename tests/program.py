@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import runpy
 from dataclasses import dataclass, field
@@ -21,6 +22,13 @@ SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 # What the mocked providers answer for outputs the program reads back.
 GENERATED_ADMIN_PASSWORD = "generated-admin-password-0123456789"
 GENERATED_RUNNER_SECRET = "0123456789abcdef0123456789abcdef01234567"
+# What the live cluster holds for an install taken over from Flux (read by `Secret.get`).
+EXISTING_ADMIN_PASSWORD = "existing-admin-password-from-flux"
+EXISTING_RUNNER_SECRET = "fedcba9876543210fedcba9876543210fedcba98"
+EXISTING_SECRETS = {
+    "forgejo/forgejo-admin": {"username": "forgejo_admin", "password": EXISTING_ADMIN_PASSWORD},
+    "forgejo/forgejo-runner": {"token": EXISTING_RUNNER_SECRET},
+}
 
 
 @dataclass
@@ -75,6 +83,8 @@ class RecordingMonitor(MockMonitor):
 
 class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.custom is None:  # a `get` of a live object (registrations, imports included, set custom)
+            return args.resource_id, self._live_object(args)
         state = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = GENERATED_ADMIN_PASSWORD
@@ -90,6 +100,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 mirror_interval=format_duration(parse_duration(args.inputs["mirror_interval"])),
             )
         return f"{args.name}-id", state
+
+    @staticmethod
+    def _live_object(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        assert args.typ == "kubernetes:core/v1:Secret", f"unexpected read of {args.typ} {args.resource_id}"
+        data = EXISTING_SECRETS[args.resource_id or ""]
+        return {"data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None

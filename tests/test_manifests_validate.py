@@ -31,6 +31,11 @@ CONFIGS = {
     "goldentooth": {},
     "shared-layout": {"namespaceLayout": "shared", "serverPodSecurity": '{"enforce": "privileged"}'},
     "existing-claim": {"storageClass": "", "existingClaim": "forgejo-data"},
+    "adoption": {
+        "adoption": '{"enabled": true, "releaseName": "forgejo-forgejo"}',
+        "namespaceLayout": "shared",
+        "serverPodSecurity": '{"enforce": "privileged"}',
+    },
     "runner-cache-and-ca": {
         "runnerDockerCacheSize": "50Gi",
         "registryCa": '{"registry": "registry.goldentooth.net:5000", "configMapName": "step-ca"}',

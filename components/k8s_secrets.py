@@ -1,0 +1,29 @@
+"""Opaque Secrets, and the names both sides of the runner's shared secret agree on."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.labels import common_labels
+
+# The runner side's Secret, named as in the seed (Secret forgejo-runner, key token).
+RUNNER_SECRET_NAME = "forgejo-runner"
+RUNNER_SECRET_KEY = "token"
+
+
+def opaque_secret(
+    resource_name: str,
+    secret_name: str,
+    namespace: str,
+    string_data: dict[str, pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
+    """A Secret for pods to read by secretKeyRef or volume; pulumi-kubernetes keeps its data secret in state."""
+    return k8s.core.v1.Secret(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace, labels=common_labels("secret")),
+        type="Opaque",
+        string_data=string_data,
+        opts=opts,
+    )
