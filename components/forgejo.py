@@ -10,6 +10,7 @@ from components.adoption import existing_secret_value, import_id
 from components.config import Adoption, ForgejoSettings
 from components.forgejo_values import forgejo_values
 from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
+from components.labels import object_meta
 from components.naming import CHART_REPOSITORY
 from components.runner_registration import RunnerRegistration
 
@@ -97,17 +98,15 @@ class ForgejoServer(pulumi.ComponentResource):
 
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
-            k8s.helm.v3.ReleaseArgs(
-                # A pinned name: without it Pulumi appends a random suffix, and
-                # every chart-made name (the service, above all) would drift.
-                name=settings.release_name,
-                chart=CHART_REPOSITORY,
-                version=settings.chart_version,
-                namespace=namespace,
-                values=forgejo_values(settings, admin_secret_name, registration),
-                # Image pulls on a Raspberry Pi and SQLite migrations take a while.
-                timeout=900,
-            ),
+            # A pinned name: without it Pulumi appends a random suffix, and
+            # every chart-made name (the service, above all) would drift.
+            name=settings.release_name,
+            chart=CHART_REPOSITORY,
+            version=settings.chart_version,
+            namespace=namespace,
+            values=forgejo_values(settings, admin_secret_name, registration),
+            # Image pulls on a Raspberry Pi and SQLite migrations take a while.
+            timeout=900,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=release_dependencies,
@@ -151,7 +150,7 @@ class ForgejoServer(pulumi.ComponentResource):
             spec["storage_class_name"] = storage.storage_class
         return k8s.core.v1.PersistentVolumeClaim(
             f"{name}-data",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
+            metadata=object_meta(
                 name=adoption.data_claim,
                 namespace=namespace,
                 annotations={"helm.sh/resource-policy": "keep"},

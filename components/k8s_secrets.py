@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.labels import common_labels
+from components.labels import common_labels, object_meta
 
 # The runner side's Secret, named as in the seed (Secret forgejo-runner, key token).
 RUNNER_SECRET_NAME = "forgejo-runner"
@@ -22,7 +22,7 @@ def opaque_secret(
     """A Secret for pods to read by secretKeyRef or volume; pulumi-kubernetes keeps its data secret in state."""
     return k8s.core.v1.Secret(
         resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace, labels=common_labels("secret")),
+        metadata=object_meta(name=secret_name, namespace=namespace, labels=common_labels("secret")),
         type="Opaque",
         string_data=string_data,
         opts=opts,

@@ -61,7 +61,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pulumi
@@ -71,8 +71,13 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from components.durations import DurationError, parse_duration, same_duration
-from components.forgejo_api import ApiCredentials, ForgejoClient, RepoAlreadyExists, Timing, tls_verify
 from components.mirror_rules import MirrorSpec, field_problems, same_clone_addr
+
+if TYPE_CHECKING:
+    # The HTTP client (and requests, ~0.1 s to import) is loaded only where it
+    # is used, in the provider host: `pulumi preview` of the program and the
+    # pure check/diff never need it.
+    from components.forgejo_api import ForgejoClient
 
 # MirrorSpec field -> provider property, where the names differ (the provider uses Forgejo's names).
 _SPEC_TO_PROPERTY = {"interval": "mirror_interval", "actions": "has_actions"}
@@ -140,12 +145,14 @@ class ForgejoMirrorProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        from components import forgejo_api
+
         mirror = _Mirror.from_props(props)
         with _client(props, mirror.full_name) as client:
             client.wait_until_ready()
             try:
                 repo = client.migrate(mirror.migrate_options())
-            except RepoAlreadyExists:
+            except forgejo_api.RepoAlreadyExists:
                 repo = _adopt(client, mirror)
             repo = _patch(client, str(repo["full_name"]), _changes(mirror, _server_state(repo))) or repo
             _kick_first_run(client, mirror, repo)
@@ -375,6 +382,8 @@ class _Mirror:
 @contextmanager
 def _client(props: Mapping[str, Any], subject: str) -> Iterator[ForgejoClient]:
     """A client built from this call's props: nothing is kept on the provider between calls."""
+    from components.forgejo_api import ApiCredentials, ForgejoClient, Timing, tls_verify
+
     auth = _plain(props.get("api_auth")) or {}
     credentials = ApiCredentials(
         username=str(auth.get("username", "")), password=str(auth.get("password", "")), token=str(auth.get("token", ""))

@@ -7,7 +7,7 @@ import pulumi_kubernetes as k8s
 
 from components.adoption import import_id
 from components.config import Adoption, NamespaceSettings, PodSecurity
-from components.labels import common_labels
+from components.labels import common_labels, object_meta
 
 
 class Namespaces(pulumi.ComponentResource):
@@ -57,7 +57,7 @@ class Namespaces(pulumi.ComponentResource):
     ) -> k8s.core.v1.Namespace:
         return k8s.core.v1.Namespace(
             resource_name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
+            metadata=object_meta(
                 name=namespace,
                 labels={**common_labels("namespace"), **pod_security.labels()},
             ),

@@ -7,7 +7,7 @@ import pulumi_kubernetes as k8s
 
 from components.adoption import import_id
 from components.config import Adoption, GatewayParent
-from components.labels import common_labels
+from components.labels import common_labels, object_meta
 
 
 class GatewayRoute(pulumi.ComponentResource):
@@ -40,7 +40,7 @@ class GatewayRoute(pulumi.ComponentResource):
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=common_labels("route")),
+            metadata=object_meta(name=name, namespace=namespace, labels=common_labels("route")),
             spec={
                 "parentRefs": [
                     {"name": gateway.name, "namespace": gateway.namespace, "sectionName": gateway.section_name}

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 from components.adoption import import_id
 from components.config import Adoption, RunnerSettings
 from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
-from components.labels import common_labels
+from components.labels import common_labels, object_meta
 from components.runner_config import CONFIG_DIR, CONFIG_FILE, DOCKER_SOCKET, config_checksum, runner_config_yaml
 
 DEPLOYMENT_NAME = "forgejo-runner"
@@ -195,7 +195,7 @@ class ActionsRunner(pulumi.ComponentResource):
         config_yaml = runner_config_yaml(settings)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CONFIG_MAP_NAME, namespace=namespace, labels=labels),
+            metadata=object_meta(name=CONFIG_MAP_NAME, namespace=namespace, labels=labels),
             data={"config.yaml": config_yaml},
             opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME)),
         )
@@ -205,7 +205,7 @@ class ActionsRunner(pulumi.ComponentResource):
             dependencies.append(
                 k8s.core.v1.PersistentVolumeClaim(
                     f"{name}-docker-cache",
-                    metadata=k8s.meta.v1.ObjectMetaArgs(name=CACHE_CLAIM_NAME, namespace=namespace, labels=labels),
+                    metadata=object_meta(name=CACHE_CLAIM_NAME, namespace=namespace, labels=labels),
                     spec={
                         "access_modes": ["ReadWriteOnce"],
                         "resources": {"requests": {"storage": cache.size}},
@@ -217,7 +217,7 @@ class ActionsRunner(pulumi.ComponentResource):
 
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=DEPLOYMENT_NAME, namespace=namespace, labels=labels),
+            metadata=object_meta(name=DEPLOYMENT_NAME, namespace=namespace, labels=labels),
             # A plain dict in the SDK's snake_case; the SDK maps it to the API's camelCase.
             spec=cast(
                 k8s.apps.v1.DeploymentSpecArgsDict, _deployment_spec(settings, instance_url, labels, config_yaml)

@@ -8,6 +8,7 @@ exactly that, so a default that drifts from the stack file shows up here.
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +27,23 @@ def _as_config_string(value: Any) -> str:
     return json.dumps(value)
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def project_file() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    return yaml.load((ROOT / "Pulumi.yaml").read_text(), Loader=_LOADER)  # noqa: S506 (a safe loader)
 
 
 def stack_file() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text())
+    return yaml.load((ROOT / f"Pulumi.{STACK}.yaml").read_text(), Loader=_LOADER)  # noqa: S506 (a safe loader)
 
 
 def goldentooth_config() -> dict[str, str]:
+    return dict(_goldentooth_config())
+
+
+@cache
+def _goldentooth_config() -> dict[str, str]:
     """Project keys (namespace stripped) to config strings: defaults overlaid with the stack file."""
     raw = {
         key: _as_config_string(declaration["default"])
