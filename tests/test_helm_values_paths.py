@@ -14,6 +14,7 @@ import yaml
 
 from components.config import parse_settings
 from components.forgejo_values import forgejo_values
+from components.runner_registration import RunnerRegistration
 from tests.stack import ROOT, goldentooth_config
 
 CHART_VALUES = yaml.safe_load((ROOT.parent / "shared" / "reference" / "forgejo-helm-values.yaml").read_text())
@@ -45,14 +46,25 @@ CONFIGS = {
     "goldentooth": {},
     "existing-claim": {"storageClass": "", "existingClaim": "forgejo-data"},
     "fullname-override": {"fullnameOverride": "forgejo-forgejo"},
+    "adoption": {
+        "adoption": '{"enabled": true, "releaseName": "forgejo-forgejo"}',
+        "namespaceLayout": "shared",
+        "serverPodSecurity": '{"enforce": "privileged"}',
+    },
 }
+REGISTRATION = RunnerRegistration(
+    runner_name="bramble-runner", secret_name="forgejo-runner-registration", secret_key="token", image="forgejo:13.0.3"
+)
 
 
 @pytest.mark.parametrize("overrides", CONFIGS.values(), ids=CONFIGS.keys())
 def test_every_value_path_exists_in_the_chart(overrides: dict[str, str]) -> None:
     settings = parse_settings({**goldentooth_config(), **overrides})
 
-    assert unknown_paths(forgejo_values(settings.forgejo, "forgejo-admin"), CHART_VALUES) == []
+    values = forgejo_values(settings.forgejo, "forgejo-admin", REGISTRATION)
+
+    assert "extraContainers" in values
+    assert unknown_paths(values, CHART_VALUES) == []
 
 
 def test_a_misspelt_path_is_caught() -> None:
