@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import Adoption
+from components.settings import Adoption
 
 
 def import_id(adoption: Adoption | None, name: str, namespace: str | None = None) -> str | None:

@@ -14,18 +14,62 @@ import difflib
 import json
 import operator
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components import naming, rules
+from components.config_reader import (
+    PROJECT,
+    ConfigError,
+    ConfigReader,
+    Problem,
+    load_node_selector,
+    load_pod_security,
+    load_resources,
+    string_map,
+)
 from components.durations import parse_duration
 from components.mirror_rules import MirrorSpec, mirror_spec_problems
+from components.settings import (
+    Adoption,
+    DockerCache,
+    ForgejoSettings,
+    GatewayParent,
+    ImageBuild,
+    MirrorSettings,
+    NamespaceSettings,
+    PodSecurity,
+    RegistryCa,
+    Resources,
+    RunnerSettings,
+    Secrets,
+    Settings,
+    Storage,
+)
 
-PROJECT = "goldentooth-forgejo"
+__all__ = [
+    "PROJECT",
+    "Adoption",
+    "ConfigError",
+    "DockerCache",
+    "ForgejoSettings",
+    "GatewayParent",
+    "ImageBuild",
+    "MirrorSettings",
+    "NamespaceSettings",
+    "PodSecurity",
+    "Problem",
+    "RegistryCa",
+    "Resources",
+    "RunnerSettings",
+    "Secrets",
+    "Settings",
+    "Storage",
+    "load_settings",
+    "parse_settings",
+]
 
 # Secret overrides are read with get_secret and documented in the README rather
 # than declared in Pulumi.yaml: the CLI treats a declared key without a default
@@ -34,376 +78,9 @@ OPTIONAL_SECRET_KEYS = ("adminPassword", "runnerSecret", "forgejoApiToken", "mir
 
 TLS_MODES = ("export", "external")
 NAMESPACE_LAYOUTS = ("separate", "shared")
-_RESOURCE_NAMES = ("cpu", "memory")
-SHUTDOWN_MARGIN_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{PROJECT}:{self.key}: {self.reason}"
-
-
-class ConfigError(Exception):
-    """Every problem found in the stack config, each naming its key."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda problem: problem.key)
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(
-            f"{len(problems)} configuration problem(s); nothing was applied. "
-            f"Fix them with `pulumi config set <key> <value>` (add --secret for secrets):\n{lines}"
-        )
-
-
-@dataclass(frozen=True)
-class PodSecurity:
-    enforce: str
-    warn: str | None = None
-    audit: str | None = None
-
-    def labels(self) -> dict[str, str]:
-        levels = {"enforce": self.enforce, "warn": self.warn, "audit": self.audit}
-        return {f"pod-security.kubernetes.io/{mode}": level for mode, level in levels.items() if level}
-
-
-@dataclass(frozen=True)
-class NamespaceSettings:
-    server: str
-    runner: str
-    server_pod_security: PodSecurity
-    runner_pod_security: PodSecurity
-
-    @property
-    def shared(self) -> bool:
-        return self.server == self.runner
-
-
-@dataclass(frozen=True)
-class Resources:
-    requests: dict[str, str]
-    limits: dict[str, str]
-
-    def as_dict(self) -> dict[str, dict[str, str]]:
-        return {"requests": dict(self.requests), "limits": dict(self.limits)}
-
-
-@dataclass(frozen=True)
-class Storage:
-    """Either a claim the chart creates (class + size) or an existing claim."""
-
-    size: str
-    storage_class: str = ""
-    existing_claim: str = ""
-
-
-@dataclass(frozen=True)
-class GatewayParent:
-    name: str
-    namespace: str
-    section_name: str
-
-
-@dataclass(frozen=True)
-class ForgejoSettings:
-    hostname: str
-    chart_version: str
-    version: str
-    release_name: str
-    fullname_override: str
-    admin_username: str
-    admin_email: str
-    storage: Storage
-    node_selector: dict[str, str]
-    resources: Resources
-    mirror_min_interval: str
-    service_port: int
-    protect_data: bool
-
-    @property
-    def url(self) -> str:
-        return f"https://{self.hostname}/"
-
-    @property
-    def http_service_name(self) -> str:
-        return naming.http_service_name(self.release_name, self.fullname_override)
-
-    @property
-    def fullname(self) -> str:
-        return naming.chart_fullname(self.release_name, self.fullname_override)
-
-    @property
-    def image(self) -> str:
-        return f"{naming.FORGEJO_IMAGE_REPOSITORY}:{self.version}-rootless"
-
-
-@dataclass(frozen=True)
-class DockerCache:
-    """A persistent /var/lib/docker for the DinD sidecar, so rebuilds don't start cold."""
-
-    size: str
-    storage_class: str = ""
-
-
-@dataclass(frozen=True)
-class RegistryCa:
-    """A private registry's CA certificate, trusted by DinD through /etc/docker/certs.d/<registry>/ca.crt."""
-
-    registry: str
-    key: str
-    secret_name: str = ""
-    config_map_name: str = ""
-
-
-@dataclass(frozen=True)
-class RunnerSettings:
-    name: str
-    image: str
-    dind_image: str
-    labels: tuple[str, ...]
-    capacity: int
-    timeout: str
-    shutdown_timeout: str
-    node_selector: dict[str, str]
-    resources: Resources
-    dind_resources: Resources
-    docker_cache: DockerCache | None = None
-    registry_ca: RegistryCa | None = None
-
-    @property
-    def termination_grace_seconds(self) -> int:
-        # Kubernetes kills the pod when the grace period ends; the runner must
-        # have given up on its jobs (shutdown_timeout) a little before that.
-        return parse_duration(self.shutdown_timeout) // 1_000_000_000 + SHUTDOWN_MARGIN_SECONDS
-
-
-@dataclass(frozen=True)
-class MirrorSettings:
-    mirrors: tuple[MirrorSpec, ...]
-    api_url: str
-    ca_bundle: str | None
-    insecure: bool
-
-
-@dataclass(frozen=True)
-class Adoption:
-    """Taking over the objects Flux deployed from the seed's manifests.
-
-    The names apply for as long as this block is in the config, so the adopted
-    objects keep their names after the takeover; ``enabled`` adds Pulumi's
-    ``import_`` option, for the takeover run only. Secrets of an adopted
-    install are always read from the existing Secrets, never generated: a new
-    admin password would lock the mirror provider out, and a new runner secret
-    would unregister the runner.
-    """
-
-    enabled: bool
-    release_name: str
-    admin_secret: str
-    data_claim: str
-
-    def import_id(self, name: str, namespace: str | None = None) -> str | None:
-        """Pulumi's import ID for a Kubernetes object ("<namespace>/<name>"), or None when not importing."""
-        if not self.enabled:
-            return None
-        return f"{namespace}/{name}" if namespace else name
-
-
-@dataclass(frozen=True)
-class ImageBuild:
-    """Where the image build workflow template pushes: <registry>/<name>:<sha> and :latest."""
-
-    registry: str
-    name: str
-
-    @property
-    def repository(self) -> str:
-        return f"{self.registry}/{self.name}"
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Secret overrides from config; None means "generate one" (or, for the API token, "use the admin")."""
-
-    admin_password: pulumi.Output[str] | None = None
-    runner_secret: pulumi.Output[str] | None = None
-    forgejo_api_token: pulumi.Output[str] | None = None
-    mirror_upstream_tokens: dict[str, pulumi.Output[str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Settings:
-    forgejo: ForgejoSettings
-    namespaces: NamespaceSettings
-    gateway: GatewayParent
-    tls_mode: str
-    runner: RunnerSettings
-    mirrors: MirrorSettings
-    image_build: ImageBuild | None
-    adoption: Adoption | None
-    secrets: Secrets = field(default_factory=Secrets)
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def internal_url(self) -> str:
-        return naming.internal_url(self.forgejo.http_service_name, self.namespaces.server, self.forgejo.service_port)
-
-    @property
-    def tls_dns_names(self) -> list[str]:
-        # In "external" mode the gateway's certificate already covers the host
-        # (a wildcard, say), so there is nothing for the certificate owner to add.
-        return [self.forgejo.hostname] if self.tls_mode == "export" else []
-
-
-class _Reader:
-    """Typed access to raw config strings that records problems instead of raising.
-
-    Every getter returns a usable placeholder after a problem so that the
-    loader carries on and reports every problem in one run.
-    """
-
-    def __init__(self, raw: Mapping[str, str], secret_keys: frozenset[str]) -> None:
-        self._raw = raw
-        self._secret_keys = secret_keys
-        self.problems: list[Problem] = []
-        self.keys_read: set[str] = set()
-
-    def problem(self, key: str, reason: str | None) -> bool:
-        if reason is not None:
-            self.problems.append(Problem(key, reason))
-        return reason is None
-
-    def _value(self, key: str) -> str | None:
-        self.keys_read.add(key)
-        value = self._raw.get(key)
-        if value is None:
-            self.problem(key, "is not set (every key is declared in Pulumi.yaml; keys without a default are required)")
-        return value
-
-    def string(self, key: str, *checks: Callable[[str], str | None], allow_empty: bool = False) -> str:
-        value = self._value(key)
-        if value is None:
-            return ""
-        if value == "":
-            if not allow_empty:
-                self.problem(key, "must not be empty")
-            return value
-        for check in checks:
-            if not self.problem(key, check(value)):
-                break
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], why: str = "") -> str:
-        value = self._value(key)
-        if value is not None and value not in choices:
-            self.problem(key, f"{value!r} is not one of {', '.join(choices)}{why}")
-        return value or choices[0]
-
-    def integer(self, key: str, *checks: Callable[[int], str | None]) -> int:
-        value = self._value(key)
-        if value is None:
-            return 0
-        try:
-            number = int(value)
-        except ValueError:
-            self.problem(key, f"{value!r} is not a whole number")
-            return 0
-        for check in checks:
-            self.problem(key, check(number))
-        return number
-
-    def boolean(self, key: str) -> bool:
-        value = self._value(key)
-        if value is None:
-            return False
-        if value not in ("true", "false"):
-            self.problem(key, f"{value!r} is not true or false")
-        return value == "true"
-
-    def structured(self, key: str, expected: type) -> Any:
-        value = self._value(key)
-        if value is None:
-            return expected()
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            self.problem(key, f"is not valid {'an object' if expected is dict else 'a list'} (JSON/YAML structure)")
-            return expected()
-        if not isinstance(parsed, expected):
-            kind = "an object (a YAML mapping)" if expected is dict else "a list (a YAML sequence)"
-            self.problem(key, f"must be {kind}, got {type(parsed).__name__}")
-            return expected()
-        return parsed
-
-    def secret_plaintext(self, key: str) -> str | None:
-        """The plaintext of an optional secret key, for validation only; never put it in a message."""
-        self.keys_read.add(key)
-        value = self._raw.get(key)
-        if value is not None and key not in self._secret_keys:
-            self.problem(
-                key,
-                f"is stored in plain text in the stack file; set it with `pulumi config set --secret {key}`",
-            )
-        return value
-
-
-def _string_map(reader: _Reader, key: str, value: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        reader.problem(key, "must map names to strings")
-        return {}
-    return dict(value)
-
-
-def _load_resources(reader: _Reader, key: str) -> Resources:
-    raw = reader.structured(key, dict)
-    unknown = sorted(set(raw) - {"requests", "limits"})
-    if unknown:
-        reader.problem(key, f"unknown field(s) {', '.join(unknown)}; use requests and limits")
-    sections: dict[str, dict[str, str]] = {}
-    for section in ("requests", "limits"):
-        values = _string_map(reader, f"{key}.{section}", raw.get(section, {}))
-        for name, amount in values.items():
-            if name not in _RESOURCE_NAMES:
-                reader.problem(f"{key}.{section}.{name}", f"unknown resource; use {' or '.join(_RESOURCE_NAMES)}")
-            else:
-                reader.problem(f"{key}.{section}.{name}", rules.positive_quantity(amount))
-        sections[section] = values
-    for name in _RESOURCE_NAMES:
-        request = rules.parse_quantity(sections["requests"].get(name, ""))
-        limit = rules.parse_quantity(sections["limits"].get(name, ""))
-        if request is not None and limit is not None and request > limit:
-            reader.problem(
-                f"{key}.requests.{name}",
-                f"{sections['requests'][name]} is more than the limit {sections['limits'][name]}; "
-                "Kubernetes refuses a request above its limit",
-            )
-    return Resources(requests=sections["requests"], limits=sections["limits"])
-
-
-def _load_node_selector(reader: _Reader, key: str) -> dict[str, str]:
-    selector = _string_map(reader, key, reader.structured(key, dict))
-    for label, value in selector.items():
-        reader.problem(f"{key}.{label}", rules.label_key(label))
-        reader.problem(f"{key}.{label}", rules.label_value(value))
-    return selector
-
-
-def _load_pod_security(reader: _Reader, key: str) -> PodSecurity:
-    raw = _string_map(reader, key, reader.structured(key, dict))
-    unknown = sorted(set(raw) - {"enforce", "warn", "audit"})
-    if unknown:
-        reader.problem(key, f"unknown mode(s) {', '.join(unknown)}; use enforce, warn and audit")
-    if "enforce" not in raw:
-        reader.problem(key, "needs an enforce level")
-    for mode, level in raw.items():
-        reader.problem(f"{key}.{mode}", rules.pod_security_level(level))
-    return PodSecurity(enforce=raw.get("enforce", "baseline"), warn=raw.get("warn"), audit=raw.get("audit"))
-
-
-def _load_storage(reader: _Reader, unsafe_classes: list[str]) -> tuple[Storage, list[str]]:
+def _load_storage(reader: ConfigReader, unsafe_classes: list[str]) -> tuple[Storage, list[str]]:
     size = reader.string("storageSize", rules.positive_quantity)
     storage_class = reader.string("storageClass", rules.dns_subdomain, allow_empty=True)
     existing_claim = reader.string("existingClaim", rules.dns_subdomain, allow_empty=True)
@@ -423,11 +100,11 @@ def _load_storage(reader: _Reader, unsafe_classes: list[str]) -> tuple[Storage, 
     return Storage(size=size, storage_class=storage_class, existing_claim=existing_claim), warnings
 
 
-def _load_namespaces(reader: _Reader) -> NamespaceSettings:
+def _load_namespaces(reader: ConfigReader) -> NamespaceSettings:
     layout = reader.choice("namespaceLayout", NAMESPACE_LAYOUTS)
     server = reader.string("serverNamespace", rules.dns_label)
     runner = reader.string("runnerNamespace", rules.dns_label)
-    server_pod_security = _load_pod_security(reader, "serverPodSecurity")
+    server_pod_security = load_pod_security(reader, "serverPodSecurity")
     # The runner's Docker-in-Docker sidecar is a privileged container, which
     # only the privileged level admits.
     runner_pod_security = PodSecurity(enforce="privileged")
@@ -449,8 +126,8 @@ def _load_namespaces(reader: _Reader) -> NamespaceSettings:
     return NamespaceSettings(server, runner, server_pod_security, runner_pod_security)
 
 
-def _load_gateway(reader: _Reader) -> GatewayParent:
-    raw = _string_map(reader, "gateway", reader.structured("gateway", dict))
+def _load_gateway(reader: ConfigReader) -> GatewayParent:
+    raw = string_map(reader, "gateway", reader.structured("gateway", dict))
     unknown = sorted(set(raw) - {"name", "namespace", "sectionName"})
     if unknown:
         reader.problem("gateway", f"unknown field(s) {', '.join(unknown)}; use name, namespace and sectionName")
@@ -463,7 +140,7 @@ def _load_gateway(reader: _Reader) -> GatewayParent:
     return GatewayParent(raw.get("name", ""), raw.get("namespace", ""), raw.get("sectionName", ""))
 
 
-def _load_forgejo(reader: _Reader, warnings: list[str]) -> ForgejoSettings:
+def _load_forgejo(reader: ConfigReader, warnings: list[str]) -> ForgejoSettings:
     release_name = reader.string("releaseName", rules.helm_release_name)
     fullname_override = reader.string("fullnameOverride", rules.dns_label, allow_empty=True)
     service_name = naming.http_service_name(release_name, fullname_override)
@@ -491,15 +168,15 @@ def _load_forgejo(reader: _Reader, warnings: list[str]) -> ForgejoSettings:
         admin_username=reader.string("adminUsername", rules.forgejo_username),
         admin_email=reader.string("adminEmail", rules.email),
         storage=storage,
-        node_selector=_load_node_selector(reader, "nodeSelector"),
-        resources=_load_resources(reader, "resources"),
+        node_selector=load_node_selector(reader, "nodeSelector"),
+        resources=load_resources(reader, "resources"),
         mirror_min_interval=min_interval,
         service_port=reader.integer("servicePort", rules.port),
         protect_data=reader.boolean("protectData"),
     )
 
 
-def _load_docker_cache(reader: _Reader) -> DockerCache | None:
+def _load_docker_cache(reader: ConfigReader) -> DockerCache | None:
     size = reader.string("runnerDockerCacheSize", rules.positive_quantity, allow_empty=True)
     storage_class = reader.string("runnerDockerCacheStorageClass", rules.dns_subdomain, allow_empty=True)
     if not size:
@@ -509,8 +186,8 @@ def _load_docker_cache(reader: _Reader) -> DockerCache | None:
     return DockerCache(size=size, storage_class=storage_class)
 
 
-def _load_registry_ca(reader: _Reader) -> RegistryCa | None:
-    raw = _string_map(reader, "registryCa", reader.structured("registryCa", dict))
+def _load_registry_ca(reader: ConfigReader) -> RegistryCa | None:
+    raw = string_map(reader, "registryCa", reader.structured("registryCa", dict))
     if not raw:
         return None
     unknown = sorted(set(raw) - {"registry", "secretName", "configMapName", "key"})
@@ -520,11 +197,10 @@ def _load_registry_ca(reader: _Reader) -> RegistryCa | None:
         )
     registry = raw.get("registry", "")
     # certs.d directories are named host[:port], exactly as images name the registry.
-    host, _, port_text = registry.partition(":")
     if not registry:
         reader.problem("registryCa.registry", "is required, e.g. 'registry.goldentooth.net'")
-    elif rules.dns_subdomain(host) or (port_text and not port_text.isdigit()):
-        reader.problem("registryCa.registry", f"{registry!r} is not a registry host[:port]")
+    else:
+        reader.problem("registryCa.registry", rules.registry_host(registry))
     sources = [name for name in ("secretName", "configMapName") if raw.get(name)]
     if len(sources) != 1:
         reader.problem("registryCa", "needs exactly one of secretName or configMapName holding the CA certificate")
@@ -538,7 +214,7 @@ def _load_registry_ca(reader: _Reader) -> RegistryCa | None:
     )
 
 
-def _load_runner(reader: _Reader) -> RunnerSettings:
+def _load_runner(reader: ConfigReader) -> RunnerSettings:
     labels = reader.structured("runnerLabels", list)
     if not labels:
         reader.problem("runnerLabels", "needs at least one label, e.g. 'ubuntu-latest:docker://node:20-bookworm'")
@@ -558,9 +234,9 @@ def _load_runner(reader: _Reader) -> RunnerSettings:
         ),
         timeout=timeout,
         shutdown_timeout=shutdown_timeout,
-        node_selector=_load_node_selector(reader, "runnerNodeSelector"),
-        resources=_load_resources(reader, "runnerResources"),
-        dind_resources=_load_resources(reader, "dindResources"),
+        node_selector=load_node_selector(reader, "runnerNodeSelector"),
+        resources=load_resources(reader, "runnerResources"),
+        dind_resources=load_resources(reader, "dindResources"),
         docker_cache=_load_docker_cache(reader),
         registry_ca=_load_registry_ca(reader),
     )
@@ -587,7 +263,7 @@ _MIRROR_CONFIG_NAMES = {spec_field: config_field for config_field, spec_field in
 _REQUIRED_MIRROR_FIELDS = ("cloneAddr", "owner", "name")
 
 
-def _load_mirror(reader: _Reader, key: str, raw: object, min_interval: str) -> MirrorSpec | None:
+def _load_mirror(reader: ConfigReader, key: str, raw: object, min_interval: str) -> MirrorSpec | None:
     if not isinstance(raw, dict):
         reader.problem(key, "must be an object with cloneAddr, owner and name")
         return None
@@ -606,7 +282,7 @@ def _load_mirror(reader: _Reader, key: str, raw: object, min_interval: str) -> M
     return spec
 
 
-def _load_mirrors(reader: _Reader, hostname: str, min_interval: str) -> MirrorSettings:
+def _load_mirrors(reader: ConfigReader, hostname: str, min_interval: str) -> MirrorSettings:
     specs = []
     for index, raw in enumerate(reader.structured("mirrors", list)):
         spec = _load_mirror(reader, f"mirrors[{index}]", raw, min_interval)
@@ -644,17 +320,10 @@ def _unknown_key_problems(raw: Mapping[str, str], keys_read: set[str]) -> list[P
 _IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
 
-def registry_host(value: str) -> str | None:
-    host, _, port = value.partition(":")
-    if rules.dns_subdomain(host) or (port and not (port.isdigit() and rules.port(int(port)) is None)):
-        return f"{value!r} is not a registry host[:port] such as 'registry.goldentooth.net' (no scheme, no path)"
-    return None
-
-
 _ADOPTION_FIELDS = ("enabled", "releaseName", "adminSecret", "dataClaim")
 
 
-def _load_adoption(reader: _Reader) -> Adoption | None:
+def _load_adoption(reader: ConfigReader) -> Adoption | None:
     raw = reader.structured("adoption", dict)
     if not raw:
         return None
@@ -694,7 +363,7 @@ def _load_adoption(reader: _Reader) -> Adoption | None:
 
 
 def _adopt(
-    reader: _Reader, adoption: Adoption, forgejo: ForgejoSettings, namespaces: NamespaceSettings
+    reader: ConfigReader, adoption: Adoption, forgejo: ForgejoSettings, namespaces: NamespaceSettings
 ) -> ForgejoSettings:
     """The Forgejo settings of an adopted install: its release name, and its data claim taken over by Pulumi."""
     if not namespaces.shared:
@@ -709,8 +378,8 @@ def _adopt(
     return dataclasses.replace(forgejo, release_name=adoption.release_name, storage=storage)
 
 
-def _load_image_build(reader: _Reader) -> ImageBuild | None:
-    registry = reader.string("imageRegistry", registry_host, allow_empty=True)
+def _load_image_build(reader: ConfigReader) -> ImageBuild | None:
+    registry = reader.string("imageRegistry", rules.registry_host, allow_empty=True)
     name = reader.string("imageName", allow_empty=True)
     if name and not _IMAGE_NAME.match(name):
         reader.problem("imageName", f"{name!r} is not an image name such as 'goldentooth-mcp' (lower case, no tag)")
@@ -719,7 +388,7 @@ def _load_image_build(reader: _Reader) -> ImageBuild | None:
     return ImageBuild(registry=registry, name=name) if registry and name else None
 
 
-def _check_upstream_tokens(reader: _Reader, raw: str | None, specs: tuple[MirrorSpec, ...]) -> None:
+def _check_upstream_tokens(reader: ConfigReader, raw: str | None, specs: tuple[MirrorSpec, ...]) -> None:
     if raw is None:
         return
     try:
@@ -740,7 +409,7 @@ def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozens
     Pure: no Pulumi runtime needed, so tests can drive it with plain dicts.
     Raises ConfigError listing every problem.
     """
-    reader = _Reader(raw, secret_keys)
+    reader = ConfigReader(raw, secret_keys)
     warnings: list[str] = []
     forgejo = _load_forgejo(reader, warnings)
     namespaces = _load_namespaces(reader)

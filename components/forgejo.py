@@ -7,12 +7,12 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.adoption import existing_secret_value, import_id
-from components.config import Adoption, ForgejoSettings
 from components.forgejo_values import forgejo_values
 from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
 from components.labels import object_meta
 from components.naming import CHART_REPOSITORY
 from components.runner_registration import RunnerRegistration
+from components.settings import Adoption, ForgejoSettings
 
 
 class ForgejoServer(pulumi.ComponentResource):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.config import ForgejoSettings
 from components.runner_registration import RunnerRegistration, registration_values
+from components.settings import ForgejoSettings
 
 
 def _persistence(settings: ForgejoSettings) -> dict[str, Any]:

@@ -6,8 +6,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.adoption import import_id
-from components.config import Adoption, NamespaceSettings, PodSecurity
 from components.labels import common_labels, object_meta
+from components.settings import Adoption, NamespaceSettings, PodSecurity
 
 
 class Namespaces(pulumi.ComponentResource):

@@ -275,3 +275,11 @@ def shared_secret(value: str) -> str | None:
     if len(value) != 40 or any(character not in "0123456789abcdef" for character in value):
         return "must be exactly 40 lower-case hex characters (e.g. the output of `openssl rand -hex 20`)"
     return None
+
+
+def registry_host(value: str) -> str | None:
+    """A registry as images and /etc/docker/certs.d name it: host[:port], no scheme, no path."""
+    host, _, port_text = value.partition(":")
+    if dns_subdomain(host) or (port_text and not (port_text.isdigit() and port(int(port_text)) is None)):
+        return f"{value!r} is not a registry host[:port] such as 'registry.goldentooth.net' (no scheme, no path)"
+    return None

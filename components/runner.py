@@ -8,10 +8,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.adoption import import_id
-from components.config import Adoption, RunnerSettings
 from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
 from components.labels import common_labels, object_meta
 from components.runner_config import CONFIG_DIR, CONFIG_FILE, DOCKER_SOCKET, config_checksum, runner_config_yaml
+from components.settings import Adoption, RunnerSettings
 
 DEPLOYMENT_NAME = "forgejo-runner"
 CONFIG_MAP_NAME = "forgejo-runner-config"

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from components.config import RunnerSettings
+from components.settings import RunnerSettings
 
 CONFIG_DIR = "/etc/runner"
 CONFIG_FILE = f"{CONFIG_DIR}/config.yaml"
