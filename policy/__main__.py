@@ -1,0 +1,18 @@
+"""The goldentooth-forgejo policy pack, run by `pulumi preview|up --policy-pack policy`.
+
+``PolicyPack(...)`` starts the policy server and blocks until the engine is
+done, so nothing may import this file: the policies live in ``rules.py``.
+Pulumi runs this directory with ``runpy.run_path``, which puts it first on
+``sys.path``; that is how ``rules`` is found.
+"""
+
+import rules
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+PolicyPack(
+    name=rules.PACK_NAME,
+    policies=rules.POLICIES,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    description="Guards for the goldentooth-forgejo stack: privileged pods, plaintext secrets, chart pins, "
+    "HTTPRoute backends and mirror addresses.",
+)
