@@ -401,6 +401,10 @@ def _check_upstream_tokens(reader: ConfigReader, raw: str | None, specs: tuple[M
     known = {spec.full_name for spec in specs}
     for name in sorted(set(tokens) - known):
         reader.problem("mirrorUpstreamTokens", f"has a token for {name!r}, which is not a configured mirror")
+    for name in sorted(tokens):
+        reason = rules.token(tokens[name])
+        if reason:
+            reader.problem("mirrorUpstreamTokens", f"the token for {name!r} {reason}")
 
 
 def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> Settings:
@@ -434,7 +438,9 @@ def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozens
     runner_secret = reader.secret_plaintext("runnerSecret")
     if runner_secret is not None:
         reader.problem("runnerSecret", rules.shared_secret(runner_secret))
-    reader.secret_plaintext("forgejoApiToken")
+    api_token = reader.secret_plaintext("forgejoApiToken")
+    if api_token is not None:
+        reader.problem("forgejoApiToken", rules.token(api_token))
     _check_upstream_tokens(reader, reader.secret_plaintext("mirrorUpstreamTokens"), mirrors.mirrors)
     reader.problems.extend(_unknown_key_problems(raw, reader.keys_read))
     if reader.problems:

@@ -353,6 +353,11 @@ class ForgejoClient:
             reason = str(error)
         except requests.RequestException as error:
             reason = str(error)
+        except (ValueError, TypeError, UnicodeError) as error:
+            # Raised while building the request (http.client refuses a header
+            # with a newline, say); the text quotes the header, credentials and
+            # all, escaped past redaction, so only the type is reported.
+            reason = f"the request could not be built ({type(error).__name__}); check api_url and the credentials"
         # `from None`: the chained urllib3 traceback adds nothing, and the provider host prints tracebacks.
         message = f"{self._subject}: {method} {API_PREFIX}{path} failed: {reason}"
         raise ForgejoApiError(redact(message, self._secrets)) from None

@@ -322,7 +322,10 @@ def _valid_auth(auth: object) -> bool:
     if not isinstance(auth, dict):
         return False
     if "token" in auth:
-        return isinstance(auth["token"], str) and bool(auth["token"])
+        # The token travels in a header: whitespace or a control character
+        # would make the request fail with the token quoted in the error.
+        token = auth["token"]
+        return isinstance(token, str) and bool(token) and token.isprintable() and not any(c.isspace() for c in token)
     return all(isinstance(auth.get(key), str) and auth[key] for key in ("username", "password"))
 
 

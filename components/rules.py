@@ -283,3 +283,10 @@ def registry_host(value: str) -> str | None:
     if dns_subdomain(host) or (port_text and not (port_text.isdigit() and port(int(port_text)) is None)):
         return f"{value!r} is not a registry host[:port] such as 'registry.goldentooth.net' (no scheme, no path)"
     return None
+
+
+def token(value: str) -> str | None:
+    """An API token: no whitespace or control characters (a pasted newline, say). Never echoes the value."""
+    if not value or not value.isprintable() or any(character.isspace() for character in value):
+        return "must be a single token without spaces, newlines or control characters (the value is not shown)"
+    return None

@@ -17,6 +17,7 @@ DEPLOYMENT_NAME = "forgejo-runner"
 CONFIG_MAP_NAME = "forgejo-runner-config"
 CACHE_CLAIM_NAME = "forgejo-runner-docker"
 SECRET_ENV = "FORGEJO_RUNNER_SECRET"
+SECRET_VERSION_ANNOTATION = "goldentooth.net/runner-secret-version"
 
 
 def _dind_container(settings: RunnerSettings) -> dict[str, Any]:
@@ -51,8 +52,10 @@ def _dind_container(settings: RunnerSettings) -> dict[str, Any]:
         "args": ["dockerd", f"--host={DOCKER_SOCKET}"],
         "env": [{"name": "DOCKER_TLS_CERTDIR", "value": ""}],
         "security_context": {"privileged": True},
-        "startup_probe": {**docker_info, "period_seconds": 2, "failure_threshold": 90},
-        "liveness_probe": {**docker_info, "period_seconds": 30, "failure_threshold": 3},
+        "startup_probe": {**docker_info, "period_seconds": 2, "timeout_seconds": 5, "failure_threshold": 90},
+        # Generous: a restart of this container kills every running job, and
+        # `docker info` on a busy Pi can take longer than the default second.
+        "liveness_probe": {**docker_info, "period_seconds": 30, "timeout_seconds": 10, "failure_threshold": 6},
         "resources": settings.dind_resources.as_dict(),
         "volume_mounts": mounts,
     }
@@ -130,8 +133,17 @@ def _volumes(settings: RunnerSettings) -> list[dict[str, Any]]:
     return volumes
 
 
+def _resource_version(secret: k8s.core.v1.Secret) -> pulumi.Output[str]:
+    """The Secret's resourceVersion: it changes with the data, and carries none of it."""
+    return secret.metadata.apply(lambda metadata: (metadata.resource_version if metadata else None) or "")
+
+
 def _deployment_spec(
-    settings: RunnerSettings, instance_url: str, labels: dict[str, str], config_yaml: str
+    settings: RunnerSettings,
+    instance_url: str,
+    labels: dict[str, str],
+    config_yaml: str,
+    secret_version: pulumi.Input[str],
 ) -> dict[str, Any]:
     selector = {"app.kubernetes.io/name": DEPLOYMENT_NAME, "app.kubernetes.io/instance": settings.name}
     return {
@@ -141,7 +153,15 @@ def _deployment_spec(
         "strategy": {"type": "Recreate"},
         "selector": {"match_labels": selector},
         "template": {
-            "metadata": {"labels": labels, "annotations": {"checksum/config": config_checksum(config_yaml)}},
+            "metadata": {
+                "labels": labels,
+                "annotations": {
+                    "checksum/config": config_checksum(config_yaml),
+                    # A rotated shared secret must reach create-runner-file, which
+                    # only runs when the pod starts: a new Secret version rolls it.
+                    SECRET_VERSION_ANNOTATION: secret_version,
+                },
+            },
             "spec": {
                 "automount_service_account_token": False,
                 "node_selector": dict(settings.node_selector),
@@ -220,7 +240,8 @@ class ActionsRunner(pulumi.ComponentResource):
             metadata=object_meta(name=DEPLOYMENT_NAME, namespace=namespace, labels=labels),
             # A plain dict in the SDK's snake_case; the SDK maps it to the API's camelCase.
             spec=cast(
-                k8s.apps.v1.DeploymentSpecArgsDict, _deployment_spec(settings, instance_url, labels, config_yaml)
+                k8s.apps.v1.DeploymentSpecArgsDict,
+                _deployment_spec(settings, instance_url, labels, config_yaml, _resource_version(secret)),
             ),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=dependencies, import_=import_id(adoption, DEPLOYMENT_NAME, namespace)

@@ -22,6 +22,7 @@ SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 # What the mocked providers answer for outputs the program reads back.
 GENERATED_ADMIN_PASSWORD = "generated-admin-password-0123456789"
 GENERATED_RUNNER_SECRET = "0123456789abcdef0123456789abcdef01234567"
+SECRET_RESOURCE_VERSION = "4711"
 # What the live cluster holds for an install taken over from Flux (read by `Secret.get`).
 EXISTING_ADMIN_PASSWORD = "existing-admin-password-from-flux"
 EXISTING_RUNNER_SECRET = "fedcba9876543210fedcba9876543210fedcba98"
@@ -90,6 +91,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["result"] = GENERATED_ADMIN_PASSWORD
         if args.typ == "random:index/randomBytes:RandomBytes":
             state["hex"] = GENERATED_RUNNER_SECRET
+        if args.typ == "kubernetes:core/v1:Secret":
+            # The API server's version stamp, which changes whenever the data does.
+            state["metadata"] = {**state["metadata"], "resourceVersion": SECRET_RESOURCE_VERSION}
         if args.typ == "pulumi-python:dynamic/forgejo:Mirror":
             # What Forgejo answers: URLs from ROOT_URL, the interval in Go's long form.
             repo = f"{args.inputs['owner']}/{args.inputs['name']}"

@@ -140,3 +140,24 @@ def test_check_failures_never_repeat_credentials() -> None:
     failures = ForgejoMirrorProvider().check({}, news).failures
     assert sorted(f.property for f in failures) == ["api_auth", "api_url", "clone_addr"]
     assert leaked(" ".join(f.reason for f in failures)) == []
+
+
+def test_a_token_with_a_newline_is_refused_at_check_without_repeating_it() -> None:
+    news = raw_props(CONNECTION.api_url, api_auth={"token": f"{API_TOKEN}\n"})
+
+    failures = ForgejoMirrorProvider().check({}, news).failures
+
+    assert [f.property for f in failures] == ["api_auth"]
+    assert leaked(" ".join(f.reason for f in failures)) == []
+
+
+def test_a_request_that_cannot_be_built_fails_without_quoting_the_header(fake: FakeForgejo) -> None:
+    # check() refuses such a token; this is the client's own guard, for a token that got past it.
+    from components.forgejo_api import ApiCredentials, ForgejoClient
+
+    client = ForgejoClient(fake.api_url, ApiCredentials(token=f"{API_TOKEN}\n"), subject="forgejo_admin/mcp")
+    with client, pytest.raises(Exception) as raised:  # noqa: PT011 -- the text is what is checked
+        client.get_repo("forgejo_admin/mcp")
+
+    assert leaked(error_text(raised.value)) == []
+    assert "could not be built (ValueError)" in str(raised.value)

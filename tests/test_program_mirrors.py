@@ -174,3 +174,19 @@ def test_insecure_together_with_a_ca_bundle_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="forgejoInsecure: is true while forgejoCaBundle is set"):
         parse_settings({**goldentooth_config(), "forgejoCaBundle": pem, "forgejoInsecure": "true"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("forgejoApiToken", "token-with-newline-sentinel\n"),
+        ("mirrorUpstreamTokens", json.dumps({"forgejo_admin/mcp": "token with space-sentinel"})),
+    ],
+)
+def test_token_with_whitespace_is_refused_without_echoing_it(key: str, value: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**goldentooth_config(), key: value}, secret_keys=frozenset({key}))
+
+    assert [problem.key for problem in refused.value.problems] == [key]
+    assert "without spaces, newlines or control characters" in str(refused.value)
+    assert "sentinel" not in str(refused.value)

@@ -9,7 +9,14 @@ import yaml
 
 from components.runner_registration import REGISTER_LOOP
 from tests import manifests
-from tests.program import GENERATED_RUNNER_SECRET, SECRET_SIG_KEY, SECRET_SIG_VALUE, ProgramRun, run_program
+from tests.program import (
+    GENERATED_RUNNER_SECRET,
+    SECRET_RESOURCE_VERSION,
+    SECRET_SIG_KEY,
+    SECRET_SIG_VALUE,
+    ProgramRun,
+    run_program,
+)
 from tests.stack import ROOT
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -181,8 +188,8 @@ def test_dind_is_a_native_sidecar_listening_on_the_unix_socket_only(goldentooth:
         "args": ["dockerd", "--host=unix:///var/run/docker.sock"],
         "env": [{"name": "DOCKER_TLS_CERTDIR", "value": ""}],
         "securityContext": {"privileged": True},
-        "startupProbe": {**DOCKER_INFO, "periodSeconds": 2, "failureThreshold": 90},
-        "livenessProbe": {**DOCKER_INFO, "periodSeconds": 30, "failureThreshold": 3},
+        "startupProbe": {**DOCKER_INFO, "periodSeconds": 2, "timeoutSeconds": 5, "failureThreshold": 90},
+        "livenessProbe": {**DOCKER_INFO, "periodSeconds": 30, "timeoutSeconds": 10, "failureThreshold": 6},
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
         "volumeMounts": [{"name": "docker-socket", "mountPath": "/var/run"}],
     }
@@ -249,6 +256,13 @@ def test_config_change_rolls_the_pod(goldentooth: ProgramRun) -> None:
 
     assert len(checksum(goldentooth)) == 64
     assert checksum(more_capacity) != checksum(goldentooth)
+
+
+def test_a_new_shared_secret_version_rolls_the_pod(goldentooth: ProgramRun) -> None:
+    annotations = goldentooth.one(DEPLOYMENT).inputs["spec"]["template"]["metadata"]["annotations"]
+
+    assert annotations["goldentooth.net/runner-secret-version"] == SECRET_RESOURCE_VERSION
+    assert GENERATED_RUNNER_SECRET not in repr(annotations)
 
 
 def test_docker_layer_cache_is_a_claim_mounted_at_var_lib_docker() -> None:
