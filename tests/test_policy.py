@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 import pytest
+import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
@@ -35,9 +36,10 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError, unknown_checking_proxy
 
 from components import naming
-from policy import rules
+from components.config import parse_settings
+from policy import rules, stack_config
 from tests.program import ProgramRun, Registered, run_program
-from tests.stack import PROJECT, ROOT, STACK
+from tests.stack import PROJECT, ROOT, STACK, goldentooth_config
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 RUNNER_SECRET = "0123456789abcdef0123456789abcdef01234567"
@@ -564,3 +566,25 @@ def test_pack_reads_the_runner_namespace_from_its_config(analyzer: analyzer_pb2_
         analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest())
 
     assert list(response.diagnostics) == []
+
+
+# ---------------------------------------------------------------- the pack's config, derived from the stack's
+
+
+def test_pack_config_names_the_runner_namespace_the_program_uses() -> None:
+    assert stack_config.policy_config("goldentooth") == {
+        "privileged-only-in-runner-namespace": {"runnerNamespace": "forgejo-runner"}
+    }
+    assert parse_settings(goldentooth_config()).namespaces.runner == "forgejo-runner"
+
+
+def test_pack_config_follows_a_shared_layout(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack_file = yaml.safe_load((ROOT / "Pulumi.goldentooth.yaml").read_text())
+    stack_file["config"]["goldentooth-forgejo:namespaceLayout"] = "shared"
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.shared.yaml").write_text(yaml.safe_dump(stack_file))
+    monkeypatch.setattr(stack_config, "ROOT", tmp_path)
+
+    assert stack_config.policy_config("shared") == {
+        "privileged-only-in-runner-namespace": {"runnerNamespace": "forgejo"}
+    }

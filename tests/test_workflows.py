@@ -199,10 +199,12 @@ def test_pull_requests_run_the_tests_then_preview_with_the_policy_pack() -> None
 
     assert triggers(workflow) == {"pull_request": {"branches": ["main"]}}
     tests_at = runs.index("bash .ci/run")
-    preview_at = next(i for i, run in enumerate(runs) if run.startswith("pulumi preview"))
+    preview_at = next(i for i, run in enumerate(runs) if "pulumi preview" in run)
     assert tests_at < preview_at
     assert runs[preview_at].replace("\\\n", "").split() == [
+        ".venv/bin/python", "policy/stack_config.py", "goldentooth", ">", '"${POLICY_CONFIG}"',
         "pulumi", "preview", "--stack", "goldentooth", "--diff", "--non-interactive", "--policy-pack", "policy",
+        "--policy-pack-config", '"${POLICY_CONFIG}"',
         "--color", "never", "--suppress-progress", "2>&1", "|", "tee", '"${PREVIEW_FILE}"',
     ]  # fmt: skip
     assert step(workflow, "pulumi preview")["continue-on-error"] is True
@@ -217,7 +219,9 @@ def test_pushes_to_main_deploy_one_at_a_time() -> None:
     assert workflow["concurrency"] == {"group": "pulumi-up-goldentooth", "cancel-in-progress": False}
     assert runs.index("bash .ci/run") < len(runs) - 1
     assert runs[-1].replace("\\\n", "").split() == [
+        ".venv/bin/python", "policy/stack_config.py", "goldentooth", ">", '"${POLICY_CONFIG}"',
         "pulumi", "up", "--yes", "--stack", "goldentooth", "--non-interactive", "--policy-pack", "policy",
+        "--policy-pack-config", '"${POLICY_CONFIG}"',
         "--color", "never", "--suppress-progress",
     ]  # fmt: skip
 
