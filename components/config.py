@@ -105,6 +105,14 @@ def _load_namespaces(reader: ConfigReader) -> NamespaceSettings:
     server = reader.string("serverNamespace", rules.dns_label)
     runner = reader.string("runnerNamespace", rules.dns_label)
     server_pod_security = load_pod_security(reader, "serverPodSecurity")
+    if server_pod_security.enforce == "restricted":
+        # The chart's pods set no seccomp profile or runAsNonRoot, so admission
+        # would refuse them and the release would time out after 15 minutes.
+        reader.problem(
+            "serverPodSecurity.enforce",
+            "'restricted' refuses the chart's pods (no seccompProfile or runAsNonRoot); enforce 'baseline' "
+            "and warn/audit 'restricted'",
+        )
     # The runner's Docker-in-Docker sidecar is a privileged container, which
     # only the privileged level admits.
     runner_pod_security = PodSecurity(enforce="privileged")
@@ -206,6 +214,7 @@ def _load_registry_ca(reader: ConfigReader) -> RegistryCa | None:
         reader.problem("registryCa", "needs exactly one of secretName or configMapName holding the CA certificate")
     for name in sources:
         reader.problem(f"registryCa.{name}", rules.dns_subdomain(raw[name]))
+    reader.problem("registryCa.key", rules.config_key(raw.get("key", "ca.crt")))
     return RegistryCa(
         registry=registry,
         key=raw.get("key", "ca.crt"),
@@ -294,9 +303,7 @@ def _load_mirrors(reader: ConfigReader, hostname: str, min_interval: str) -> Mir
         first = seen.setdefault(spec.full_name.lower(), index)
         if first != index:
             reader.problem(f"mirrors[{index}]", f"mirrors {spec.full_name} again (already mirrors[{first}])")
-    api_url = reader.string("forgejoApiUrl", allow_empty=True) or f"https://{hostname}"
-    if not api_url.startswith("https://") and not api_url.startswith("http://"):
-        reader.problem("forgejoApiUrl", f"{api_url!r} is not an http(s) URL")
+    api_url = reader.string("forgejoApiUrl", rules.api_url, allow_empty=True) or f"https://{hostname}"
     ca_bundle = reader.string("forgejoCaBundle", allow_empty=True)
     if ca_bundle and "-----BEGIN CERTIFICATE-----" not in ca_bundle:
         reader.problem("forgejoCaBundle", "is not a PEM certificate bundle (no '-----BEGIN CERTIFICATE-----')")

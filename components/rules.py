@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from components.durations import DurationError, parse_duration
 
@@ -289,4 +290,26 @@ def token(value: str) -> str | None:
     """An API token: no whitespace or control characters (a pasted newline, say). Never echoes the value."""
     if not value or not value.isprintable() or any(character.isspace() for character in value):
         return "must be a single token without spaces, newlines or control characters (the value is not shown)"
+    return None
+
+
+_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+def config_key(value: str) -> str | None:
+    """A key of a Secret or ConfigMap, as Kubernetes allows it."""
+    if not _CONFIG_KEY.match(value) or len(value) > 253:
+        return f"{value!r} is not a Secret or ConfigMap key (letters, digits, '-', '_' and '.')"
+    return None
+
+
+def api_url(value: str) -> str | None:
+    """Forgejo's base URL for API calls: https, or http only on this machine (the admin's password travels in it)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"{value!r} is not an http(s) URL with a host, such as 'https://git.example.net'"
+    if parts.username or parts.password:
+        return "must not carry credentials in the URL (they would be logged); the program supplies them"
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return f"{value!r} would send the admin password unencrypted; use https (http only for localhost)"
     return None

@@ -229,6 +229,16 @@ BAD_CONFIGS = [
         "not a registry host",
     ),
     ("imageRegistry", "https://registry.goldentooth.net", "imageRegistry", "not a registry host"),
+    ("serverPodSecurity", '{"enforce": "restricted"}', "serverPodSecurity.enforce", "refuses the chart's pods"),
+    (
+        "registryCa",
+        '{"registry": "r.example.net", "secretName": "ca", "key": "ca crt"}',
+        "registryCa.key",
+        "not a Secret or ConfigMap key",
+    ),
+    ("forgejoApiUrl", "https://", "forgejoApiUrl", "with a host"),
+    ("forgejoApiUrl", "http://git.goldentooth.net", "forgejoApiUrl", "unencrypted"),
+    ("forgejoApiUrl", "https://admin:pw@git.goldentooth.net", "forgejoApiUrl", "credentials"),
     ("imageName", "Goldentooth-MCP", "imageName", "not an image name"),
     ("imageName", "", "imageName", "together with the other image key"),
 ]
