@@ -31,3 +31,34 @@ def test_every_config_key_is_documented() -> None:
     undocumented = [key for key in project_file()["config"] if f"| `{key}` |" not in README]
 
     assert undocumented == []
+
+
+def _row(key: str) -> str:
+    """The key's row in the configuration tables (they come before the outputs table, which shares some names)."""
+    return next(line for line in README.splitlines() if line.startswith(f"| `{key}` |"))
+
+
+def test_documented_defaults_match_the_project_file() -> None:
+    wrong = []
+    for key, declaration in project_file()["config"].items():
+        row = _row(key)
+        if "default" not in declaration:
+            expected = "required"
+        elif isinstance(declaration["default"], bool):
+            expected = f"`{str(declaration['default']).lower()}`"
+        elif isinstance(declaration["default"], str | int):
+            expected = f"`{declaration['default']}`" if declaration["default"] != "" else '`""`'
+        else:
+            continue  # structured defaults are described in words
+        if expected not in row:
+            wrong.append((key, expected))
+
+    assert wrong == []
+
+
+def test_documented_types_match_the_project_file() -> None:
+    wrong = [
+        key for key, declaration in project_file()["config"].items() if f"| {declaration['type']} |" not in _row(key)
+    ]
+
+    assert wrong == []
