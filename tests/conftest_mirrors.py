@@ -34,6 +34,19 @@ SENTINELS = (ADMIN_PASSWORD, API_TOKEN, UPSTREAM_TOKEN)
 
 FAST_BACKOFF = 0.001  # turns every retry sleep and poll interval into milliseconds
 CLONE_ADDR = "https://github.com/goldentooth/mcp.git"
+# The migrate body the goldentooth mirror sends: the seed's curl, made complete.
+MIGRATE_OPTIONS = {
+    "clone_addr": CLONE_ADDR,
+    "repo_name": "mcp",
+    "repo_owner": "forgejo_admin",
+    "service": "github",
+    "mirror": True,
+    "mirror_interval": "5m",
+    "private": False,
+    "description": "",
+    "lfs": False,
+    "wiki": False,
+}
 
 
 @contextmanager

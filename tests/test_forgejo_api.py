@@ -30,6 +30,7 @@ from tests.conftest_mirrors import (
     API_TOKEN,
     CLONE_ADDR,
     FAST_BACKOFF,
+    MIGRATE_OPTIONS,
     make_tls_files,
     running_fake,
     server_tls_context,
@@ -40,18 +41,6 @@ BASIC = ApiCredentials(username=ADMIN_USER, password=ADMIN_PASSWORD)
 FAST = Timing(request_timeout=2.0, backoff_factor=FAST_BACKOFF)
 MIGRATE = "/api/v1/repos/migrate"
 REPO = "/api/v1/repos/forgejo_admin/mcp"
-MIGRATE_OPTIONS = {
-    "clone_addr": CLONE_ADDR,
-    "repo_name": "mcp",
-    "repo_owner": "forgejo_admin",
-    "service": "github",
-    "mirror": True,
-    "mirror_interval": "5m",
-    "private": False,
-    "description": "",
-    "lfs": False,
-    "wiki": False,
-}
 
 
 @pytest.fixture

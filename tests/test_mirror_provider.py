@@ -14,7 +14,7 @@ from components.forgejo_api import ForgejoApiError
 from components.mirror_provider import DEFAULTS, ForgejoMirrorProvider, MirrorError, input_problems
 from tests.conftest_mirrors import (
     ADMIN_PASSWORD,
-    CLONE_ADDR,
+    MIGRATE_OPTIONS,
     UPSTREAM_TOKEN,
     checked_props,
     raw_props,
@@ -212,20 +212,7 @@ def test_check_then_diff_for_an_unchanged_up_makes_no_request(fake: FakeForgejo)
 def test_create_migrates_then_enables_actions_in_one_patch(fake: FakeForgejo) -> None:
     repo_id, outs = create(fake)
     assert after_readiness(fake) == [MIGRATE, ("PATCH", REPO_PATH)]
-    assert fake.bodies(*MIGRATE) == [
-        {
-            "clone_addr": CLONE_ADDR,
-            "repo_name": "mcp",
-            "repo_owner": "forgejo_admin",
-            "service": "github",
-            "mirror": True,
-            "mirror_interval": "5m",
-            "private": False,
-            "description": "",
-            "lfs": False,
-            "wiki": False,
-        }
-    ]
+    assert fake.bodies(*MIGRATE) == [MIGRATE_OPTIONS]
     # Actions start off on a mirror, and the github service imported GitHub's description over the empty one.
     assert fake.bodies("PATCH", REPO_PATH) == [{"has_actions": True, "description": ""}]
     assert repo_id == "1"
