@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from components import rules
 from components.durations import DurationError, parse_duration
 
 # The enum of MigrateRepoOptions.service in Forgejo 13.0.3's swagger.
@@ -223,11 +224,7 @@ def _service(value: object) -> str | None:
 def _interval(value: object) -> str | None:
     if not isinstance(value, str):
         return f"must be a Go duration string such as '5m', got {value!r}"
-    try:
-        parse_duration(value)
-    except DurationError as error:
-        return str(error)
-    return None
+    return rules.go_duration(value)
 
 
 def _description(value: object) -> str | None:
