@@ -9,7 +9,6 @@ first, so a bad value stops the program before anything is applied.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 import operator
@@ -381,8 +380,8 @@ def _adopt(
         )
     if forgejo.storage.existing_claim:
         reader.problem("existingClaim", "is set while adopting; the adopted claim is adoption.dataClaim")
-    storage = dataclasses.replace(forgejo.storage, existing_claim=adoption.data_claim)
-    return dataclasses.replace(forgejo, release_name=adoption.release_name, storage=storage)
+    storage = forgejo.storage._replace(existing_claim=adoption.data_claim)
+    return forgejo._replace(release_name=adoption.release_name, storage=storage)
 
 
 def _load_image_build(reader: ConfigReader) -> ImageBuild | None:
@@ -501,4 +500,4 @@ def load_settings() -> Settings:
         forgejo_api_token=config.get_secret("forgejoApiToken"),
         mirror_upstream_tokens=_upstream_tokens(config),
     )
-    return dataclasses.replace(settings, secrets=secrets)
+    return settings._replace(secrets=secrets)

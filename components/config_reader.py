@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from components import rules
 from components.settings import PodSecurity, Resources
@@ -18,8 +17,7 @@ PROJECT = "goldentooth-forgejo"
 _RESOURCE_NAMES = ("cpu", "memory")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     key: str
     reason: str
 

@@ -57,11 +57,9 @@ whose workflows you trust.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 import pulumi
@@ -87,11 +85,9 @@ _SPEC_ONLY_FIELDS = frozenset({"retain"})  # a Pulumi resource option, not an in
 DEFAULT_MIN_INTERVAL = "10m"  # Forgejo's default [mirror] MIN_INTERVAL
 DEFAULTS: dict[str, Any] = {
     **{
-        _SPEC_TO_PROPERTY.get(field.name, field.name): field.default
-        for field in dataclasses.fields(MirrorSpec)
-        if field.default is not dataclasses.MISSING
-        and field.default is not None
-        and field.name not in _SPEC_ONLY_FIELDS
+        _SPEC_TO_PROPERTY.get(name, name): default
+        for name, default in MirrorSpec._field_defaults.items()
+        if default is not None and name not in _SPEC_ONLY_FIELDS
     },
     "min_interval": DEFAULT_MIN_INTERVAL,
     "insecure": False,
@@ -201,7 +197,7 @@ class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
     """As Forgejo reports it, in Go's canonical form: "5m" reads back as "5m0s"."""
 
     def __init__(self, resource_name: str, args: ForgejoMirrorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {field.name: getattr(args, field.name) for field in dataclasses.fields(args)}
+        props: dict[str, Any] = args._asdict()
         props["api_auth"] = pulumi.Output.secret(args.api_auth)
         if args.upstream_token is not None:
             props["upstream_token"] = pulumi.Output.secret(args.upstream_token)
@@ -211,8 +207,7 @@ class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
         super().__init__(ForgejoMirrorProvider(), resource_name, props, opts)
 
 
-@dataclass
-class ForgejoMirrorArgs:
+class ForgejoMirrorArgs(NamedTuple):
     """The inputs of ``ForgejoMirror``; property names are Forgejo's (mirror_interval, has_actions)."""
 
     api_url: pulumi.Input[str]
@@ -254,9 +249,9 @@ class ForgejoMirrorArgs:
         insecure: bool = False,
     ) -> ForgejoMirrorArgs:
         fields = {
-            _SPEC_TO_PROPERTY.get(field.name, field.name): getattr(spec, field.name)
-            for field in dataclasses.fields(spec)
-            if field.name not in _SPEC_ONLY_FIELDS
+            _SPEC_TO_PROPERTY.get(name, name): value
+            for name, value in spec._asdict().items()
+            if name not in _SPEC_ONLY_FIELDS
         }
         return cls(
             api_url=api_url,
@@ -286,8 +281,7 @@ def input_problems(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
             problems.append(("min_interval", str(error)))
 
     spec_values = {_PROPERTY_TO_SPEC.get(key, key): value for key, value in known.items()}
-    spec_fields = {field.name for field in dataclasses.fields(MirrorSpec)}
-    spec_values = {key: value for key, value in spec_values.items() if key in spec_fields}
+    spec_values = {key: value for key, value in spec_values.items() if key in MirrorSpec._fields}
     problems += [(_SPEC_TO_PROPERTY.get(key, key), reason) for key, reason in field_problems(spec_values, min_interval)]
     problems += _connection_problems(known)
     return problems
@@ -332,8 +326,7 @@ def _valid_auth(auth: object) -> bool:
 # -- props -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Mirror:
+class _Mirror(NamedTuple):
     """The mirror part of the (checked) props, secrets unwrapped."""
 
     owner: str
@@ -354,7 +347,7 @@ class _Mirror:
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> _Mirror:
         values: dict[str, Any] = {**DEFAULTS, **{key: _plain(value) for key, value in props.items()}}
-        fields: dict[str, Any] = {field.name: values.get(field.name) for field in dataclasses.fields(cls)}
+        fields: dict[str, Any] = {name: values.get(name) for name in cls._fields}
         return cls(**fields)
 
     @property

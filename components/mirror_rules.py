@@ -14,10 +14,9 @@ follow ``modules/validation/helpers.go`` IsValidUsername (with dots allowed).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from components import rules
@@ -43,8 +42,7 @@ Problem = tuple[str, str]
 """(MirrorSpec field name, reason)."""
 
 
-@dataclass(frozen=True)
-class MirrorSpec:
+class MirrorSpec(NamedTuple):
     """One GitHub (or other) repository mirrored into Forgejo.
 
     ``retain`` is not sent to Forgejo: the Mirrors component turns it into
@@ -84,8 +82,7 @@ def mirror_spec_problems(spec: MirrorSpec, min_interval: str) -> list[Problem]:
     ``DurationError`` here.
     """
     parse_duration(min_interval)
-    values = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)}
-    return field_problems(values, min_interval)
+    return field_problems(spec._asdict(), min_interval)
 
 
 def field_problems(values: Mapping[str, object], min_interval: str | None) -> list[Problem]:

@@ -11,7 +11,7 @@ see the security note in ``components/mirror_provider.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import pulumi
 
@@ -19,8 +19,7 @@ from components.mirror_provider import ForgejoMirror, ForgejoMirrorArgs
 from components.mirror_rules import MirrorSpec
 
 
-@dataclass
-class ForgejoConnection:
+class ForgejoConnection(NamedTuple):
     """How the mirror provider reaches Forgejo's API.
 
     Give either ``username`` + ``password`` (admin basic auth) or ``token``;

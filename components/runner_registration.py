@@ -18,8 +18,7 @@ never appears on a command line or in the pod spec.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 SECRET_MOUNT = "/run/forgejo-runner-secret"
 SECRET_FILE = f"{SECRET_MOUNT}/token"
@@ -58,8 +57,7 @@ FORGEJO_ENV = {
 SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
 
 
-@dataclass(frozen=True)
-class RunnerRegistration:
+class RunnerRegistration(NamedTuple):
     runner_name: str
     secret_name: str
     secret_key: str

@@ -6,7 +6,9 @@ and never touch pulumi.Config themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
 
 import pulumi
 
@@ -18,8 +20,7 @@ from components.mirror_rules import MirrorSpec
 SHUTDOWN_MARGIN_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class PodSecurity:
+class PodSecurity(NamedTuple):
     enforce: str
     warn: str | None = None
     audit: str | None = None
@@ -29,8 +30,7 @@ class PodSecurity:
         return {f"pod-security.kubernetes.io/{mode}": level for mode, level in levels.items() if level}
 
 
-@dataclass(frozen=True)
-class NamespaceSettings:
+class NamespaceSettings(NamedTuple):
     server: str
     runner: str
     server_pod_security: PodSecurity
@@ -41,8 +41,7 @@ class NamespaceSettings:
         return self.server == self.runner
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     requests: dict[str, str]
     limits: dict[str, str]
 
@@ -50,8 +49,7 @@ class Resources:
         return {"requests": dict(self.requests), "limits": dict(self.limits)}
 
 
-@dataclass(frozen=True)
-class Storage:
+class Storage(NamedTuple):
     """Either a claim the chart creates (class + size) or an existing claim."""
 
     size: str
@@ -59,15 +57,13 @@ class Storage:
     existing_claim: str = ""
 
 
-@dataclass(frozen=True)
-class GatewayParent:
+class GatewayParent(NamedTuple):
     name: str
     namespace: str
     section_name: str
 
 
-@dataclass(frozen=True)
-class ForgejoSettings:
+class ForgejoSettings(NamedTuple):
     hostname: str
     chart_version: str
     version: str
@@ -99,16 +95,14 @@ class ForgejoSettings:
         return f"{naming.FORGEJO_IMAGE_REPOSITORY}:{self.version}-rootless"
 
 
-@dataclass(frozen=True)
-class DockerCache:
+class DockerCache(NamedTuple):
     """A persistent /var/lib/docker for the DinD sidecar, so rebuilds don't start cold."""
 
     size: str
     storage_class: str = ""
 
 
-@dataclass(frozen=True)
-class RegistryCa:
+class RegistryCa(NamedTuple):
     """A private registry's CA certificate, trusted by DinD through /etc/docker/certs.d/<registry>/ca.crt."""
 
     registry: str
@@ -117,8 +111,7 @@ class RegistryCa:
     config_map_name: str = ""
 
 
-@dataclass(frozen=True)
-class RunnerSettings:
+class RunnerSettings(NamedTuple):
     name: str
     image: str
     dind_image: str
@@ -139,16 +132,14 @@ class RunnerSettings:
         return parse_duration(self.shutdown_timeout) // 1_000_000_000 + SHUTDOWN_MARGIN_SECONDS
 
 
-@dataclass(frozen=True)
-class MirrorSettings:
+class MirrorSettings(NamedTuple):
     mirrors: tuple[MirrorSpec, ...]
     api_url: str
     ca_bundle: str | None
     insecure: bool
 
 
-@dataclass(frozen=True)
-class Adoption:
+class Adoption(NamedTuple):
     """Taking over the objects Flux deployed from the seed's manifests.
 
     The names apply for as long as this block is in the config, so the adopted
@@ -171,8 +162,7 @@ class Adoption:
         return f"{namespace}/{name}" if namespace else name
 
 
-@dataclass(frozen=True)
-class ImageBuild:
+class ImageBuild(NamedTuple):
     """Where the image build workflow template pushes: <registry>/<name>:<sha> and :latest."""
 
     registry: str
@@ -183,18 +173,16 @@ class ImageBuild:
         return f"{self.registry}/{self.name}"
 
 
-@dataclass(frozen=True)
-class Secrets:
+class Secrets(NamedTuple):
     """Secret overrides from config; None means "generate one" (or, for the API token, "use the admin")."""
 
     admin_password: pulumi.Output[str] | None = None
     runner_secret: pulumi.Output[str] | None = None
     forgejo_api_token: pulumi.Output[str] | None = None
-    mirror_upstream_tokens: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    mirror_upstream_tokens: Mapping[str, pulumi.Output[str]] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     forgejo: ForgejoSettings
     namespaces: NamespaceSettings
     gateway: GatewayParent
@@ -203,7 +191,7 @@ class Settings:
     mirrors: MirrorSettings
     image_build: ImageBuild | None
     adoption: Adoption | None
-    secrets: Secrets = field(default_factory=Secrets)
+    secrets: Secrets = Secrets()
     warnings: tuple[str, ...] = ()
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -29,7 +28,7 @@ GOLDENTOOTH = MirrorSpec(
 
 
 def problems_with(min_interval: str = "5m", **changes: Any) -> list[tuple[str, str]]:
-    return mirror_spec_problems(dataclasses.replace(GOLDENTOOTH, **changes), min_interval)
+    return mirror_spec_problems(GOLDENTOOTH._replace(**changes), min_interval)
 
 
 def fields_named(problems: list[tuple[str, str]]) -> list[str]:
@@ -48,7 +47,7 @@ def test_spec_defaults_match_the_documented_interface() -> None:
 
 
 def test_spec_is_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError, match="can't set attribute"):
         GOLDENTOOTH.name = "other"  # type: ignore[misc]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pulumi
 import pytest
 
@@ -75,7 +73,7 @@ def test_the_resource_itself_marks_credentials_secret_when_given_plain_values() 
 
 
 def test_a_token_connection_sends_the_token_as_the_secret_api_auth() -> None:
-    connection = dataclasses.replace(CONNECTION, username="", password=None, token=API_TOKEN)
+    connection = CONNECTION._replace(username="", password=None, token=API_TOKEN)
     monitor, _ = run_mirrors([MCP], connection)
     assert monitor.one(MIRROR_TYPE, "mirrors-forgejo_admin-mcp").inputs["api_auth"] == secret({"token": API_TOKEN})
 
@@ -101,7 +99,7 @@ def test_retain_becomes_retain_on_delete_and_credentials_are_secret_outputs() ->
 def test_insecure_tls_is_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:
     warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
-    run_mirrors([MCP], dataclasses.replace(CONNECTION, insecure=True))
+    run_mirrors([MCP], CONNECTION._replace(insecure=True))
     assert len(warnings) == 1
     assert "TLS verification of the Forgejo API is OFF" in warnings[0]
 
@@ -116,9 +114,9 @@ def test_secure_tls_is_not_warned_about(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.mark.parametrize(
     ("specs", "tokens", "connection", "expected"),
     [
-        ([MCP, dataclasses.replace(MCP, name="MCP")], None, CONNECTION, "listed more than once: forgejo_admin/MCP"),
+        ([MCP, MCP._replace(name="MCP")], None, CONNECTION, "listed more than once: forgejo_admin/MCP"),
         ([MCP], {"forgejo_admin/typo": "t"}, CONNECTION, "not configured: forgejo_admin/typo"),
-        ([MCP], None, dataclasses.replace(CONNECTION, password=None), "needs a token, or a username and a password"),
+        ([MCP], None, CONNECTION._replace(password=None), "needs a token, or a username and a password"),
     ],
 )
 def test_configuration_mistakes_fail_before_anything_is_registered(
