@@ -3,13 +3,12 @@
 Forgejo reads ``[mirror] MIN_INTERVAL`` and every ``mirror_interval`` with Go's
 ``time.ParseDuration`` and reports them back in Go's canonical form ("5m"
 comes back as "5m0s"). Comparing the strings would flag drift that is not
-there, so everything here works on whole nanoseconds.
+there, so everything here works on whole nanoseconds, in integers as Go does.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 _UNIT_NANOSECONDS = {
     "ns": 1,
@@ -45,7 +44,7 @@ def parse_duration(text: str) -> int:
         raise DurationError(
             f"{text!r} is not a Go duration: use a non-negative value with units, such as '5m', '1h30m' or '0'"
         )
-    total = Decimal(0)
+    total = 0
     position = 0
     while position < len(text):
         match = _ELEMENT.match(text, position)
@@ -53,9 +52,12 @@ def parse_duration(text: str) -> int:
             raise DurationError(
                 f"{text!r} is not a Go duration: use numbers with units ns, us, ms, s, m or h, such as '5m' or '1h30m'"
             )
-        total += Decimal(match.group(1)) * _UNIT_NANOSECONDS[match.group(2)]
+        whole, _, fraction = match.group(1).partition(".")
+        unit = _UNIT_NANOSECONDS[match.group(2)]
+        # Go drops what is finer than a nanosecond, element by element.
+        total += int(whole or "0") * unit + int(fraction or "0") * unit // 10 ** len(fraction)
         position = match.end()
-    return int(total)
+    return total
 
 
 def format_duration(nanoseconds: int) -> str:
@@ -67,8 +69,7 @@ def format_duration(nanoseconds: int) -> str:
         return "0s"
     hours, rest = divmod(nanoseconds, _UNIT_NANOSECONDS["h"])
     minutes, rest = divmod(rest, _UNIT_NANOSECONDS["m"])
-    seconds = Decimal(rest) / _UNIT_NANOSECONDS["s"]
-    seconds_text = format(seconds.normalize(), "f") if rest else "0"
+    seconds_text = _in_units(rest, _UNIT_NANOSECONDS["s"])
     if hours:
         return f"{hours}h{minutes}m{seconds_text}s"
     if minutes:
@@ -77,9 +78,17 @@ def format_duration(nanoseconds: int) -> str:
         for unit in ("ms", "us", "ns"):
             size = _UNIT_NANOSECONDS[unit]
             if nanoseconds >= size:
-                value = Decimal(nanoseconds) / size
-                return f"{format(value.normalize(), 'f')}{'µs' if unit == 'us' else unit}"
+                return f"{_in_units(nanoseconds, size)}{'µs' if unit == 'us' else unit}"
     return f"{seconds_text}s"
+
+
+def _in_units(nanoseconds: int, size: int) -> str:
+    """``nanoseconds / size`` written out exactly, without trailing zeros: 1_500_000_000 / 10**9 -> '1.5'."""
+    whole, rest = divmod(nanoseconds, size)
+    if not rest:
+        return str(whole)
+    places = len(str(size)) - 1  # every unit size is a power of ten
+    return f"{whole}.{rest:0{places}d}".rstrip("0")
 
 
 def same_duration(left: str, right: str) -> bool:

@@ -15,6 +15,10 @@ from components.durations import DurationError, format_duration, parse_duration,
         ("3h", 10_800_000_000_000),
         ("300ms", 300_000_000),
         ("1h0m0.5s", 3_600_500_000_000),
+        ("1.h", 3_600_000_000_000),
+        ("1.0000000005s", 1_000_000_000),  # finer than a nanosecond is dropped
+        ("1.5µs", 1_500),
+        ("2us", 2_000),
     ],
 )
 def test_parses_go_durations(text: str, nanoseconds: int) -> None:
@@ -29,7 +33,19 @@ def test_refuses_what_go_refuses_or_negative(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "canonical"),
-    [("5m", "5m0s"), ("8h", "8h0m0s"), ("0", "0s"), ("90s", "1m30s"), ("1.5s", "1.5s"), ("300ms", "300ms")],
+    [
+        ("5m", "5m0s"),
+        ("8h", "8h0m0s"),
+        ("0", "0s"),
+        ("90s", "1m30s"),
+        ("1.5s", "1.5s"),
+        ("300ms", "300ms"),
+        ("1h0m0.25s", "1h0m0.25s"),
+        ("1.5ms", "1.5ms"),
+        ("1500ns", "1.5µs"),
+        ("7ns", "7ns"),
+        ("1m0.000000001s", "1m0.000000001s"),
+    ],
 )
 def test_formats_like_go_duration_string(text: str, canonical: str) -> None:
     assert format_duration(parse_duration(text)) == canonical
