@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from components.durations import DurationError, parse_duration
@@ -69,24 +68,27 @@ _RESERVED_USERNAMES = frozenset(
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # Kubernetes resource.Quantity in the forms people write: 500m, 1, 1.5, 256Mi, 10Gi, 1e3.
 _QUANTITY = re.compile(r"^(?P<number>\d+(?:\.\d+)?|\.\d+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE]\d+)?$")
-_QUANTITY_SCALE = {
-    None: Decimal(1),
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "k": Decimal("1e3"),
-    "M": Decimal("1e6"),
-    "G": Decimal("1e9"),
-    "T": Decimal("1e12"),
-    "P": Decimal("1e15"),
-    "E": Decimal("1e18"),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50),
-    "Ei": Decimal(2**60),
+# Suffix -> (multiplier, power of ten).
+_QUANTITY_SUFFIXES = {
+    None: (1, 0),
+    "n": (1, -9),
+    "u": (1, -6),
+    "m": (1, -3),
+    "k": (1, 3),
+    "M": (1, 6),
+    "G": (1, 9),
+    "T": (1, 12),
+    "P": (1, 15),
+    "E": (1, 18),
+    "Ki": (2**10, 0),
+    "Mi": (2**20, 0),
+    "Gi": (2**30, 0),
+    "Ti": (2**40, 0),
+    "Pi": (2**50, 0),
+    "Ei": (2**60, 0),
 }
+# Kubernetes caps a quantity at 2^63-1 units (here in thousandths).
+QUANTITY_MAX_MILLI = (2**63 - 1) * 1000
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 
@@ -169,19 +171,32 @@ def email(value: str) -> str | None:
     return None
 
 
-def parse_quantity(value: str) -> Decimal | None:
-    """A Kubernetes quantity as a number (cores or bytes), or None if malformed."""
+def parse_quantity(value: str) -> int | None:
+    """A Kubernetes quantity in thousandths (millicores, millibytes), or None if malformed.
+
+    Integers keep it exact the way Kubernetes does: at most three decimal places,
+    anything finer rounded up ("0.1m" is 1m), nothing above 2^63-1
+    (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/).
+    """
     match = _QUANTITY.match(value)
     if match is None:
         return None
+    whole, _, fraction = match.group("number").partition(".")
     suffix = match.group("suffix")
+    # Anything not in the table is an exponent: "e3", "E3".
+    multiplier, power = _QUANTITY_SUFFIXES[suffix] if suffix in _QUANTITY_SUFFIXES else (1, int(suffix[1:]))
     try:
-        number = Decimal(match.group("number"))
-        if suffix and suffix[0] in "eE":
-            return number * (Decimal(10) ** int(suffix[1:]))
-        return number * _QUANTITY_SCALE[suffix]
-    except (InvalidOperation, KeyError):
+        digits = int(whole + fraction)  # the number times 10 ** len(fraction)
+    except ValueError:  # more digits than Python converts (4300): no real quantity
         return None
+    power += 3 - len(fraction)  # in thousandths
+    if digits == 0:
+        return 0
+    if power > 40:  # far beyond the cap; spares computing 10 ** power
+        return QUANTITY_MAX_MILLI
+    scaled = digits * multiplier
+    milli = scaled * 10**power if power >= 0 else -(-scaled // 10**-power)  # the division rounds up
+    return min(milli, QUANTITY_MAX_MILLI)
 
 
 def quantity(value: str) -> str | None:
