@@ -9,7 +9,6 @@ first, so a bad value stops the program before anything is applied.
 
 from __future__ import annotations
 
-import difflib
 import json
 import operator
 import re
@@ -315,8 +314,13 @@ def _load_mirrors(reader: ConfigReader, hostname: str, min_interval: str) -> Mir
 
 
 def _unknown_key_problems(raw: Mapping[str, str], keys_read: set[str]) -> list[Problem]:
+    unknown = sorted(set(raw) - keys_read)
+    if not unknown:
+        return []
+    import difflib  # only for a typo's suggestion: every preview would pay for importing it up front
+
     problems = []
-    for key in sorted(set(raw) - keys_read):
+    for key in unknown:
         close = difflib.get_close_matches(key, sorted(keys_read), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         problems.append(Problem(key, f"is not a setting of this program{hint}"))
