@@ -18,12 +18,6 @@ from components.settings import Adoption, ForgejoSettings
 class ForgejoServer(pulumi.ComponentResource):
     """Forgejo with Actions, installed by Helm into the server namespace."""
 
-    admin_username: pulumi.Output[str]
-    admin_password: pulumi.Output[str]
-    runner_secret: pulumi.Output[str]
-    release_name: pulumi.Output[str]
-    release: k8s.helm.v3.Release
-
     def __init__(
         self,
         name: str,
@@ -54,7 +48,7 @@ class ForgejoServer(pulumi.ComponentResource):
             admin_password = random.RandomPassword(
                 f"{name}-admin-password", length=32, special=False, opts=child
             ).result
-        self.admin_password = pulumi.Output.secret(admin_password)
+        self.admin_password: pulumi.Output[str] = pulumi.Output.secret(admin_password)
 
         admin_secret_name = adoption.admin_secret if adoption else f"{settings.fullname}-admin"
         admin_secret = opaque_secret(
@@ -76,7 +70,7 @@ class ForgejoServer(pulumi.ComponentResource):
             # forgejo-cli and create-runner-file accept. RandomBytes keeps its
             # hex output secret (RandomId would put it in the resource id).
             runner_secret = random.RandomBytes(f"{name}-runner-secret", length=20, opts=child).hex
-        self.runner_secret = pulumi.Output.secret(runner_secret)
+        self.runner_secret: pulumi.Output[str] = pulumi.Output.secret(runner_secret)
         registration_secret_name = f"{settings.fullname}-runner-registration"
         registration_secret = opaque_secret(
             f"{name}-runner-registration",
@@ -115,9 +109,10 @@ class ForgejoServer(pulumi.ComponentResource):
                 import_=import_id(adoption, settings.release_name, namespace),
             ),
         )
-        self.admin_username = pulumi.Output.from_input(settings.admin_username)
+        self.admin_username: pulumi.Output[str] = pulumi.Output.from_input(settings.admin_username)
         # The release's own output (not the config string), so consumers wait for the install.
-        self.release_name = self.release.name.apply(lambda installed: installed or settings.release_name)
+        installed_name = self.release.name.apply(lambda installed: installed or settings.release_name)
+        self.release_name: pulumi.Output[str] = installed_name
         self.register_outputs(
             {
                 "admin_username": self.admin_username,

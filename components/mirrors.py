@@ -46,8 +46,6 @@ class ForgejoConnection(NamedTuple):
 class Mirrors(pulumi.ComponentResource):
     """Pull mirrors in Forgejo, keyed "owner/name" in ``mirrors``."""
 
-    mirrors: dict[str, ForgejoMirror]
-
     def __init__(
         self,
         name: str,
@@ -70,7 +68,7 @@ class Mirrors(pulumi.ComponentResource):
         api_auth = connection.api_auth()
         # Children wait for what the component waits for (the Helm release): Forgejo must exist first.
         depends_on = opts.depends_on if opts else None
-        self.mirrors = {}
+        self.mirrors: dict[str, ForgejoMirror] = {}
         for spec in specs:
             token = upstream_tokens.get(spec.full_name)
             args = ForgejoMirrorArgs.from_spec(

@@ -18,9 +18,6 @@ class Namespaces(pulumi.ComponentResource):
     single privileged namespace is the ``shared`` layout.
     """
 
-    server: pulumi.Output[str]
-    runner: pulumi.Output[str]
-
     def __init__(
         self,
         name: str,
@@ -39,9 +36,9 @@ class Namespaces(pulumi.ComponentResource):
             retain_on_delete,
             import_id(adoption, settings.server),
         )
-        self.server = server.metadata.name
+        self.server: pulumi.Output[str] = server.metadata.name
         if settings.shared:
-            self.runner = self.server
+            self.runner: pulumi.Output[str] = self.server
         else:
             runner = self._namespace(f"{name}-runner", settings.runner, settings.runner_pod_security, False, None)
             self.runner = runner.metadata.name

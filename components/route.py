@@ -18,8 +18,6 @@ class GatewayRoute(pulumi.ComponentResource):
     ``tls_dns_names`` for the stack that owns that certificate.
     """
 
-    hostname: pulumi.Output[str]
-
     def __init__(
         self,
         name: str,
@@ -52,5 +50,5 @@ class GatewayRoute(pulumi.ComponentResource):
                 parent=self, depends_on=depends_on, import_=import_id(adoption, name, namespace)
             ),
         )
-        self.hostname = pulumi.Output.from_input(hostname)
+        self.hostname: pulumi.Output[str] = pulumi.Output.from_input(hostname)
         self.register_outputs({"hostname": self.hostname})

@@ -178,9 +178,6 @@ def _deployment_spec(
 class ActionsRunner(pulumi.ComponentResource):
     """A Forgejo Actions runner Deployment with a Docker-in-Docker sidecar."""
 
-    name: pulumi.Output[str]
-    labels: pulumi.Output[list[str]]
-
     def __init__(
         self,
         name: str,
@@ -247,6 +244,6 @@ class ActionsRunner(pulumi.ComponentResource):
                 parent=self, depends_on=dependencies, import_=import_id(adoption, DEPLOYMENT_NAME, namespace)
             ),
         )
-        self.name = pulumi.Output.from_input(settings.name)
-        self.labels = pulumi.Output.from_input(list(settings.labels))
+        self.name: pulumi.Output[str] = pulumi.Output.from_input(settings.name)
+        self.labels: pulumi.Output[list[str]] = pulumi.Output.from_input(list(settings.labels))
         self.register_outputs({"name": self.name, "labels": self.labels})
