@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.15
-SAMPLES = 5
+SAMPLES = 9
 
 # The Pulumi modules the program imports (and the SDK's mocks). The SDK pulls
 # in a few more on its own while registering (apps/v1beta*, helm/v4, for its
