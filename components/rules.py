@@ -87,8 +87,10 @@ _QUANTITY_SUFFIXES = {
     "Pi": (2**50, 0),
     "Ei": (2**60, 0),
 }
-# Kubernetes caps a quantity at 2^63-1 units (here in thousandths).
-QUANTITY_MAX_MILLI = (2**63 - 1) * 1000
+# Kubernetes caps a binary-suffixed quantity (Ki..Ei) at 2^63-1 units; here in billionths.
+BINARY_QUANTITY_MAX_NANOS = (2**63 - 1) * 10**9
+# Longer numbers and larger exponents describe no real cluster; refusing them keeps the integers small.
+_QUANTITY_MAX_DIGITS = 40
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 
@@ -172,31 +174,28 @@ def email(value: str) -> str | None:
 
 
 def parse_quantity(value: str) -> int | None:
-    """A Kubernetes quantity in thousandths (millicores, millibytes), or None if malformed.
+    """A Kubernetes quantity in billionths (nanocores, nanobytes), or None if malformed.
 
-    Integers keep it exact the way Kubernetes does: at most three decimal places,
-    anything finer rounded up ("0.1m" is 1m), nothing above 2^63-1
-    (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/).
+    Exact in integers, as Kubernetes parses it (resource.ParseQuantity):
+    anything finer than a billionth rounds up ("0.1n" is 1n), and a binary
+    suffix stops at 2^63-1. More than 40 digits, or an exponent above 40,
+    counts as malformed.
     """
     match = _QUANTITY.match(value)
     if match is None:
         return None
     whole, _, fraction = match.group("number").partition(".")
     suffix = match.group("suffix")
-    # Anything not in the table is an exponent: "e3", "E3".
-    multiplier, power = _QUANTITY_SUFFIXES[suffix] if suffix in _QUANTITY_SUFFIXES else (1, int(suffix[1:]))
-    try:
-        digits = int(whole + fraction)  # the number times 10 ** len(fraction)
-    except ValueError:  # more digits than Python converts (4300): no real quantity
+    exponent = suffix[1:] if suffix not in _QUANTITY_SUFFIXES else ""  # "e3", "E3"
+    if len(whole) + len(fraction) > _QUANTITY_MAX_DIGITS or len(exponent) > 2:
         return None
-    power += 3 - len(fraction)  # in thousandths
-    if digits == 0:
-        return 0
-    if power > 40:  # far beyond the cap; spares computing 10 ** power
-        return QUANTITY_MAX_MILLI
-    scaled = digits * multiplier
-    milli = scaled * 10**power if power >= 0 else -(-scaled // 10**-power)  # the division rounds up
-    return min(milli, QUANTITY_MAX_MILLI)
+    multiplier, power = _QUANTITY_SUFFIXES[suffix] if not exponent else (1, int(exponent))
+    if power > _QUANTITY_MAX_DIGITS:
+        return None
+    scaled = int(whole + fraction) * multiplier  # the number times 10 ** len(fraction)
+    power += 9 - len(fraction)  # in billionths
+    nanos = scaled * 10**power if power >= 0 else -(-scaled // 10**-power)  # the division rounds up
+    return min(nanos, BINARY_QUANTITY_MAX_NANOS) if multiplier > 1 else nanos
 
 
 def quantity(value: str) -> str | None:

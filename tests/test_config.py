@@ -180,6 +180,12 @@ BAD_CONFIGS = [
         "resources.requests.memory",
         "more than the limit",
     ),
+    (
+        "resources",
+        '{"requests": {"cpu": "100.5m"}, "limits": {"cpu": "100.1m"}}',
+        "resources.requests.cpu",
+        "more than the limit",
+    ),
     ("resources", '{"request": {"cpu": "1"}}', "resources", "unknown field"),
     ("mirrorMinInterval", "5 minutes", "mirrorMinInterval", "not a Go duration"),
     ("mirrorMinInterval", "30s", "mirrorMinInterval", "below 1m"),
