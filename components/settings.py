@@ -7,7 +7,6 @@ and never touch pulumi.Config themselves.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import NamedTuple
 
 import pulumi
@@ -179,7 +178,7 @@ class Secrets(NamedTuple):
     admin_password: pulumi.Output[str] | None = None
     runner_secret: pulumi.Output[str] | None = None
     forgejo_api_token: pulumi.Output[str] | None = None
-    mirror_upstream_tokens: Mapping[str, pulumi.Output[str]] = MappingProxyType({})
+    mirror_upstream_tokens: Mapping[str, pulumi.Output[str]] | None = None
 
 
 class Settings(NamedTuple):
