@@ -13,7 +13,7 @@ import base64
 from collections.abc import Mapping
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.core.v1 import Secret
 
 from components.settings import Adoption
 
@@ -27,7 +27,7 @@ def existing_secret_value(
     resource_name: str, namespace: str, secret_name: str, key: str, opts: pulumi.ResourceOptions
 ) -> pulumi.Output[str]:
     """One key of an existing Secret, decoded, as a secret Output; fails clearly if the key is missing."""
-    existing = k8s.core.v1.Secret.get(resource_name, f"{namespace}/{secret_name}", opts=opts)
+    existing = Secret.get(resource_name, f"{namespace}/{secret_name}", opts=opts)
 
     def decode(data: Mapping[str, str] | None) -> str:
         if not data or key not in data:

@@ -4,8 +4,6 @@ The loader in components/config.py reads each key through a ConfigReader and
 reports all problems at once; nothing here raises on a bad value.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple

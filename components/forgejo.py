@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
-import pulumi_random as random
+from pulumi_kubernetes.core.v1 import PersistentVolumeClaim, PersistentVolumeClaimSpecArgsDict
+from pulumi_kubernetes.helm.v3 import Release
+from pulumi_random import RandomBytes, RandomPassword
 
 from components.adoption import existing_secret_value, import_id
 from components.forgejo_values import forgejo_values
@@ -45,9 +46,7 @@ class ForgejoServer(pulumi.ComponentResource):
         if admin_password is None:
             # Alphanumeric only: the password travels through shell scripts in
             # the chart's init container and through basic auth.
-            admin_password = random.RandomPassword(
-                f"{name}-admin-password", length=32, special=False, opts=child
-            ).result
+            admin_password = RandomPassword(f"{name}-admin-password", length=32, special=False, opts=child).result
         self.admin_password: pulumi.Output[str] = pulumi.Output.secret(admin_password)
 
         admin_secret_name = adoption.admin_secret if adoption else f"{settings.fullname}-admin"
@@ -69,7 +68,7 @@ class ForgejoServer(pulumi.ComponentResource):
             # 20 random bytes as 40 lower-case hex characters: the only form
             # forgejo-cli and create-runner-file accept. RandomBytes keeps its
             # hex output secret (RandomId would put it in the resource id).
-            runner_secret = random.RandomBytes(f"{name}-runner-secret", length=20, opts=child).hex
+            runner_secret = RandomBytes(f"{name}-runner-secret", length=20, opts=child).hex
         self.runner_secret: pulumi.Output[str] = pulumi.Output.secret(runner_secret)
         registration_secret_name = f"{settings.fullname}-runner-registration"
         registration_secret = opaque_secret(
@@ -90,7 +89,7 @@ class ForgejoServer(pulumi.ComponentResource):
         if adoption is not None:
             release_dependencies.append(self._adopted_data_claim(name, settings, namespace, adoption, child))
 
-        self.release = k8s.helm.v3.Release(
+        self.release = Release(
             f"{name}-release",
             # A pinned name: without it Pulumi appends a random suffix, and
             # every chart-made name (the service, above all) would drift.
@@ -128,7 +127,7 @@ class ForgejoServer(pulumi.ComponentResource):
         namespace: str,
         adoption: Adoption,
         child: pulumi.ResourceOptions,
-    ) -> k8s.core.v1.PersistentVolumeClaim:
+    ) -> PersistentVolumeClaim:
         """The adopted install's data volume, moved from the chart's care to Pulumi's.
 
         The release is then told to mount it rather than create it. Helm drops
@@ -137,13 +136,13 @@ class ForgejoServer(pulumi.ComponentResource):
         for, before the upgrade can touch it.
         """
         storage = settings.storage
-        spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
+        spec: PersistentVolumeClaimSpecArgsDict = {
             "access_modes": ["ReadWriteOnce"],
             "resources": {"requests": {"storage": storage.size}},
         }
         if storage.storage_class:
             spec["storage_class_name"] = storage.storage_class
-        return k8s.core.v1.PersistentVolumeClaim(
+        return PersistentVolumeClaim(
             f"{name}-data",
             metadata=object_meta(
                 name=adoption.data_claim,

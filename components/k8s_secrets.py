@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.core.v1 import Secret
 
 from components.labels import common_labels, object_meta
 
@@ -18,9 +18,9 @@ def opaque_secret(
     namespace: str,
     string_data: dict[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
-) -> k8s.core.v1.Secret:
+) -> Secret:
     """A Secret for pods to read by secretKeyRef or volume; pulumi-kubernetes keeps its data secret in state."""
-    return k8s.core.v1.Secret(
+    return Secret(
         resource_name,
         metadata=object_meta(name=secret_name, namespace=namespace, labels=common_labels("secret")),
         type="Opaque",

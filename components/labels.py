@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 PART_OF = "goldentooth-forgejo"
 
@@ -20,10 +20,10 @@ def object_meta(
     namespace: str | None = None,
     labels: dict[str, str] | None = None,
     annotations: dict[str, str] | None = None,
-) -> k8s.meta.v1.ObjectMetaArgsDict:
+) -> ObjectMetaArgsDict:
     """Metadata as a typed dict rather than ObjectMetaArgs: the SDK re-reads an
     input class's type hints on every use, a large share of a preview's time."""
-    metadata: k8s.meta.v1.ObjectMetaArgsDict = {"name": name}
+    metadata: ObjectMetaArgsDict = {"name": name}
     if namespace is not None:
         metadata["namespace"] = namespace
     if labels is not None:

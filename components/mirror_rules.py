@@ -12,8 +12,6 @@ at most 100 characters and not reserved (``models/repo/repo.go``); owner names
 follow ``modules/validation/helpers.go`` IsValidUsername (with dots allowed).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple

@@ -8,8 +8,6 @@ Each mirror runs the upstream's workflows on your runners once Actions are on;
 see the security note in ``components/mirror_provider.py``.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 

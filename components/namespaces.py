@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.core.v1 import Namespace
 
 from components.adoption import import_id
 from components.labels import common_labels, object_meta
@@ -51,8 +51,8 @@ class Namespaces(pulumi.ComponentResource):
         pod_security: PodSecurity,
         retain_on_delete: bool,
         import_from: str | None,
-    ) -> k8s.core.v1.Namespace:
-        return k8s.core.v1.Namespace(
+    ) -> Namespace:
+        return Namespace(
             resource_name,
             metadata=object_meta(
                 name=namespace,

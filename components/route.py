@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apiextensions import CustomResource
 
 from components.adoption import import_id
 from components.labels import common_labels, object_meta
@@ -34,7 +34,7 @@ class GatewayRoute(pulumi.ComponentResource):
         super().__init__("goldentooth:index:GatewayRoute", name, None, opts)
         # CustomResource passes spec through untouched: the keys must be the
         # CRD's own camelCase names, not snake_case.
-        k8s.apiextensions.CustomResource(
+        CustomResource(
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import Deployment, DeploymentSpecArgsDict
+from pulumi_kubernetes.core.v1 import ConfigMap, PersistentVolumeClaim, Secret
 
 from components.adoption import import_id
 from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
@@ -133,7 +134,7 @@ def _volumes(settings: RunnerSettings) -> list[dict[str, Any]]:
     return volumes
 
 
-def _resource_version(secret: k8s.core.v1.Secret) -> pulumi.Output[str]:
+def _resource_version(secret: Secret) -> pulumi.Output[str]:
     """The Secret's resourceVersion: it changes with the data, and carries none of it."""
     return secret.metadata.apply(lambda metadata: (metadata.resource_version if metadata else None) or "")
 
@@ -210,7 +211,7 @@ class ActionsRunner(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(child, adopted(RUNNER_SECRET_NAME)),
         )
         config_yaml = runner_config_yaml(settings)
-        config_map = k8s.core.v1.ConfigMap(
+        config_map = ConfigMap(
             f"{name}-config",
             metadata=object_meta(name=CONFIG_MAP_NAME, namespace=namespace, labels=labels),
             data={"config.yaml": config_yaml},
@@ -220,7 +221,7 @@ class ActionsRunner(pulumi.ComponentResource):
         if settings.docker_cache is not None:
             cache = settings.docker_cache
             dependencies.append(
-                k8s.core.v1.PersistentVolumeClaim(
+                PersistentVolumeClaim(
                     f"{name}-docker-cache",
                     metadata=object_meta(name=CACHE_CLAIM_NAME, namespace=namespace, labels=labels),
                     spec={
@@ -232,12 +233,12 @@ class ActionsRunner(pulumi.ComponentResource):
                 )
             )
 
-        k8s.apps.v1.Deployment(
+        Deployment(
             f"{name}-deployment",
             metadata=object_meta(name=DEPLOYMENT_NAME, namespace=namespace, labels=labels),
             # A plain dict in the SDK's snake_case; the SDK maps it to the API's camelCase.
             spec=cast(
-                k8s.apps.v1.DeploymentSpecArgsDict,
+                DeploymentSpecArgsDict,
                 _deployment_spec(settings, instance_url, labels, config_yaml, _resource_version(secret)),
             ),
             opts=pulumi.ResourceOptions(

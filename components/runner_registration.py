@@ -16,8 +16,6 @@ no-op in Forgejo. The secret is read from a file (``--secret-file``), so it
 never appears on a command line or in the pod spec.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 SECRET_MOUNT = "/run/forgejo-runner-secret"

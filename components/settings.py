@@ -4,8 +4,6 @@ Built only by the config loader (components/config.py); components read them
 and never touch pulumi.Config themselves.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import NamedTuple
 
