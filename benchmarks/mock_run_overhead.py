@@ -7,17 +7,18 @@ goldentooth program under mocks) / (time to import those modules). Target:
 
 One sample is one fresh interpreter, in three steps:
 1. import the Pulumi modules (timed: the denominator);
-2. set up what the Pulumi CLI and language host would provide (not timed,
-   but printed): the goldentooth config, read from Pulumi.yaml and the stack
-   file, and the SDK's mock monitor with the test suite's mocked provider
-   answers (tests/program.py), without the suite's recording;
-3. run __main__.py under those mocks until every registration has resolved
-   (timed: the program, its own imports included). The script checks that
-   step 2 imported none of the project's modules, so nothing of the program
-   is paid for outside the timed window.
+2. do what the Pulumi CLI does before any program runs (not timed, but
+   printed): read the goldentooth config from Pulumi.yaml and the stack file,
+   and import the test suite's mocked provider answers (tests/program.py);
+3. install the SDK's mock monitor with those answers (which registers the
+   root Stack, as `pulumi preview` does inside the program run) and run
+   __main__.py under it until every registration has resolved (timed: the
+   program, its own imports included). The script checks that step 2
+   imported none of the project's modules, so nothing of the program is paid
+   for outside the timed window.
 
-Nothing is warm: the script reports the median of several samples to ride
-out a busy machine. The project's own modules are byte-compiled first, as
+Nothing is warm. Each sample gives a ratio; the script prints the median of
+several, with their spread, to ride out a busy machine. The project's own modules are byte-compiled first, as
 Python does on any first run (this environment sets PYTHONDONTWRITEBYTECODE,
 which would otherwise make every sample recompile them; pip byte-compiles
 site-packages at install the same way).
@@ -39,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.15
 SAMPLES = 9
 
-# The Pulumi modules the program imports (and the SDK's mocks). The SDK pulls
-# in a few more on its own while registering (apps/v1beta*, helm/v4, for its
-# type aliases); those stay in the timed run, as they would in `pulumi preview`.
+# The Pulumi modules the program imports (and the SDK's mocks). Any other
+# Pulumi module loaded later would count as the program's time; the program
+# imports Kubernetes classes from their own modules, so none is.
 PULUMI_MODULES = (
     "pulumi",
     "pulumi.dynamic",
@@ -67,10 +68,11 @@ import pulumi
 from tests.program import RecordingMocks
 from tests.stack import PROJECT, STACK, goldentooth_config
 pulumi.runtime.set_all_config({{f"{{PROJECT}}:{{key}}": value for key, value in goldentooth_config().items()}}, [])
-pulumi.runtime.set_mocks(RecordingMocks(), project=PROJECT, stack=STACK, preview=False)
+mocks = RecordingMocks()
 early = sorted(name for name in sys.modules if name.partition(".")[0] == "components")
 assert not early, f"the harness imported project modules outside the timed run: {{early}}"
 ready = time.perf_counter()
+pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False)
 def program() -> None:
     runpy.run_path({str(ROOT / "__main__.py")!r}, run_name="__main__")
 pulumi.runtime.test(program)()
@@ -91,15 +93,15 @@ def main() -> int:
         compileall.compile_dir(ROOT / folder, quiet=1)
     compileall.compile_file(ROOT / "__main__.py", quiet=1)
     samples = [sample() for _ in range(SAMPLES)]
+    ratios = sorted((s["import"] + s["run"]) / s["import"] for s in samples)
     import_seconds = statistics.median(s["import"] for s in samples)
     harness_seconds = statistics.median(s["harness"] for s in samples)
     run_seconds = statistics.median(s["run"] for s in samples)
-    ratio = (import_seconds + run_seconds) / import_seconds
     print(
         f"import {import_seconds:.3f}s, program under mocks {run_seconds:.3f}s"
-        f" (medians of {SAMPLES} fresh runs; harness set-up {harness_seconds:.3f}s, not counted)"
+        f" (medians of {SAMPLES} fresh runs; CLI stand-in {harness_seconds:.3f}s, not counted)"
     )
-    print(f"ratio {ratio:.3f} (target <= {TARGET})")
+    print(f"ratio {statistics.median(ratios):.3f} (target <= {TARGET}; samples {ratios[0]:.3f}-{ratios[-1]:.3f})")
     return 0
 
 
