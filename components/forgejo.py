@@ -110,8 +110,9 @@ class ForgejoServer(pulumi.ComponentResource):
         )
         self.admin_username: pulumi.Output[str] = pulumi.Output.from_input(settings.admin_username)
         # The release's own output (not the config string), so consumers wait for the install.
-        installed_name = self.release.name.apply(lambda installed: installed or settings.release_name)
-        self.release_name: pulumi.Output[str] = installed_name
+        self.release_name: pulumi.Output[str] = self.release.name.apply(
+            lambda installed: installed or settings.release_name
+        )
         self.register_outputs(
             {
                 "admin_username": self.admin_username,

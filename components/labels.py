@@ -21,8 +21,8 @@ def object_meta(
     labels: dict[str, str] | None = None,
     annotations: dict[str, str] | None = None,
 ) -> ObjectMetaArgsDict:
-    """Metadata as a typed dict rather than ObjectMetaArgs: the SDK re-reads an
-    input class's type hints on every use, a large share of a preview's time."""
+    """Metadata as a typed dict, like every other nested input here: mypy checks
+    the keys, and no ObjectMetaArgs object is built only to be turned back into a dict."""
     metadata: ObjectMetaArgsDict = {"name": name}
     if namespace is not None:
         metadata["namespace"] = namespace
