@@ -18,10 +18,10 @@ One sample is one fresh interpreter, in three steps:
    for outside the timed window.
 
 Nothing is warm. Each sample gives a ratio; the script prints the median of
-several, with their spread, to ride out a busy machine. The project's own modules are byte-compiled first, as
-Python does on any first run (this environment sets PYTHONDONTWRITEBYTECODE,
-which would otherwise make every sample recompile them; pip byte-compiles
-site-packages at install the same way).
+several, with their spread, to ride out a busy machine. The project's own
+modules are byte-compiled first, as Python does on any first run (this
+environment sets PYTHONDONTWRITEBYTECODE, which would otherwise make every
+sample recompile them; pip byte-compiles site-packages at install the same way).
 
 Run from the project root: .venv/bin/python benchmarks/mock_run_overhead.py
 This is a benchmark, not a test: timings depend on the machine.
