@@ -10,11 +10,12 @@ evaluates a resource class's annotations while resolving its outputs, which
 costs every preview time and describes nothing for a component.
 
 Modules that define NamedTuples (settings, config_reader, mirror_rules,
-mirrors, runner_registration) do without ``from __future__ import
-annotations``: typing.NamedTuple turns every string annotation into a
+mirrors, runner_registration, mirror_provider) do without ``from __future__
+import annotations``: typing.NamedTuple turns every string annotation into a
 compiled ForwardRef when the class is defined, a couple of milliseconds over
 these records on every preview, while evaluated annotations cost next to
-nothing. mirror_provider keeps it for its TYPE_CHECKING-only import.
+nothing. A name imported only under TYPE_CHECKING is then written in quotes,
+and a classmethod that builds its own class returns ``Self``.
 
 Kubernetes classes are imported from their own modules
 (``from pulumi_kubernetes.apps.v1 import Deployment``), not reached as

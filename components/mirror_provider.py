@@ -55,11 +55,9 @@ actor (go-gitea/gitea#32412). Enable Actions only on mirrors of repositories
 whose workflows you trust.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from urllib.parse import urlsplit
 
 import pulumi
@@ -186,27 +184,6 @@ class ForgejoMirrorProvider(pulumi.dynamic.ResourceProvider):
             client.delete_repo(subject)
 
 
-class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
-    """A Forgejo pull mirror (type ``pulumi-python:dynamic/forgejo:Mirror``); its id is Forgejo's repository id."""
-
-    full_name: pulumi.Output[str]
-    html_url: pulumi.Output[str]
-    clone_url: pulumi.Output[str]
-    has_actions: pulumi.Output[bool]
-    mirror_interval: pulumi.Output[str]
-    """As Forgejo reports it, in Go's canonical form: "5m" reads back as "5m0s"."""
-
-    def __init__(self, resource_name: str, args: ForgejoMirrorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = args._asdict()
-        props["api_auth"] = pulumi.Output.secret(args.api_auth)
-        if args.upstream_token is not None:
-            props["upstream_token"] = pulumi.Output.secret(args.upstream_token)
-        props.update(full_name=None, html_url=None, clone_url=None)  # outputs only, filled by the provider
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
-        opts = pulumi.ResourceOptions.merge(opts, secret_outputs)
-        super().__init__(ForgejoMirrorProvider(), resource_name, props, opts)
-
-
 class ForgejoMirrorArgs(NamedTuple):
     """The inputs of ``ForgejoMirror``; property names are Forgejo's (mirror_interval, has_actions)."""
 
@@ -247,7 +224,7 @@ class ForgejoMirrorArgs(NamedTuple):
         upstream_token: pulumi.Input[str] | None = None,
         ca_bundle: pulumi.Input[str] | None = None,
         insecure: bool = False,
-    ) -> ForgejoMirrorArgs:
+    ) -> Self:
         fields = {
             _SPEC_TO_PROPERTY.get(name, name): value
             for name, value in spec._asdict().items()
@@ -262,6 +239,27 @@ class ForgejoMirrorArgs(NamedTuple):
             insecure=insecure,
             **fields,
         )
+
+
+class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
+    """A Forgejo pull mirror (type ``pulumi-python:dynamic/forgejo:Mirror``); its id is Forgejo's repository id."""
+
+    full_name: pulumi.Output[str]
+    html_url: pulumi.Output[str]
+    clone_url: pulumi.Output[str]
+    has_actions: pulumi.Output[bool]
+    mirror_interval: pulumi.Output[str]
+    """As Forgejo reports it, in Go's canonical form: "5m" reads back as "5m0s"."""
+
+    def __init__(self, resource_name: str, args: ForgejoMirrorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        props: dict[str, Any] = args._asdict()
+        props["api_auth"] = pulumi.Output.secret(args.api_auth)
+        if args.upstream_token is not None:
+            props["upstream_token"] = pulumi.Output.secret(args.upstream_token)
+        props.update(full_name=None, html_url=None, clone_url=None)  # outputs only, filled by the provider
+        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
+        opts = pulumi.ResourceOptions.merge(opts, secret_outputs)
+        super().__init__(ForgejoMirrorProvider(), resource_name, props, opts)
 
 
 # -- validation (check) ------------------------------------------------------
@@ -345,7 +343,7 @@ class _Mirror(NamedTuple):
     dispatch_ref: str | None
 
     @classmethod
-    def from_props(cls, props: Mapping[str, Any]) -> _Mirror:
+    def from_props(cls, props: Mapping[str, Any]) -> Self:
         values: dict[str, Any] = {**DEFAULTS, **{key: _plain(value) for key, value in props.items()}}
         fields: dict[str, Any] = {name: values.get(name) for name in cls._fields}
         return cls(**fields)
@@ -376,7 +374,7 @@ class _Mirror(NamedTuple):
 
 
 @contextmanager
-def _client(props: Mapping[str, Any], subject: str) -> Iterator[ForgejoClient]:
+def _client(props: Mapping[str, Any], subject: str) -> Iterator["ForgejoClient"]:
     """A client built from this call's props: nothing is kept on the provider between calls."""
     from components.forgejo_api import ApiCredentials, ForgejoClient, Timing, tls_verify
 
@@ -465,7 +463,7 @@ def _server_state(repo: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _adopt(client: ForgejoClient, mirror: _Mirror) -> dict[str, Any]:
+def _adopt(client: "ForgejoClient", mirror: _Mirror) -> dict[str, Any]:
     """The existing repository, if it is a pull mirror of the same upstream; otherwise fail with a way out."""
     existing = client.get_repo(mirror.full_name)
     way_out = (
@@ -492,7 +490,7 @@ def _changes(mirror: _Mirror, current: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in mirror.wanted().items() if _differs(current, {key: value}, key)}
 
 
-def _patch(client: ForgejoClient, full_name: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+def _patch(client: "ForgejoClient", full_name: str, changes: dict[str, Any]) -> dict[str, Any] | None:
     """Send ``changes`` as one PATCH and return the repository, or None when there is nothing to send."""
     if not changes:
         return None
@@ -507,7 +505,7 @@ def _patch(client: ForgejoClient, full_name: str, changes: dict[str, Any]) -> di
     return updated
 
 
-def _kick_first_run(client: ForgejoClient, mirror: _Mirror, repo: Mapping[str, Any]) -> None:
+def _kick_first_run(client: "ForgejoClient", mirror: _Mirror, repo: Mapping[str, Any]) -> None:
     """Opt-in pushes for the first workflow run, which a fresh mirror never gets on its own."""
     full_name = str(repo.get("full_name") or mirror.full_name)
     if mirror.sync_after_create:
