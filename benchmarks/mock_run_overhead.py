@@ -13,17 +13,19 @@ One sample is one fresh interpreter, in three steps:
 3. install the SDK's mock monitor with those answers (which registers the
    root Stack, as `pulumi preview` does inside the program run) and run the
    program under it until every registration has resolved (timed: the
-   program, its own imports included). It is run as the CLI's Python executor
-   runs it: `runpy.run_path` on the project directory, which loads __main__.py
-   through the import system, bytecode cache included. The script checks that step 2
-   imported none of the project's modules, so nothing of the program is paid
-   for outside the timed window.
+   program, its own imports included). It is run the way the CLI's Python
+   executor runs it: `runpy.run_path` on the project directory, which loads
+   __main__.py through the import system, bytecode cache included. The
+   script checks that step 2 imported none of the project's modules, so
+   nothing of the program is paid for outside the timed window, and that
+   step 3 did run it.
 
 Nothing is warm. Each sample gives a ratio; the script prints the median of
-several, with their quartiles and spread, to ride out a busy machine. The project's own
-modules are byte-compiled first, as Python does on any first run (this
-environment sets PYTHONDONTWRITEBYTECODE, which would otherwise make every
-sample recompile them; pip byte-compiles site-packages at install the same way).
+several, with their quartiles and spread, to ride out a busy machine. The
+project's own modules are byte-compiled first, as Python does on any first
+run (this environment sets PYTHONDONTWRITEBYTECODE, which would otherwise
+make every sample recompile them; pip byte-compiles site-packages at install
+the same way).
 
 Run from the project root: .venv/bin/python benchmarks/mock_run_overhead.py
 This is a benchmark, not a test: timings depend on the machine.
@@ -40,8 +42,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.15
-# Single samples scatter by about +-0.06 on a shared 2-core VM; with 15 the
-# printed median moves by about +-0.005 between invocations (9 gave +-0.01).
+# Single samples scatter by about +-0.06 on the shared 2-core development VM.
+# The median of 15 still moves by about +-0.01 between invocations there,
+# because the VM's speed drifts over minutes, not within one sample.
 SAMPLES = 15
 
 # The Pulumi modules the program imports (and the SDK's mocks). Any other
