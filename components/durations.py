@@ -21,8 +21,8 @@ _UNIT_NANOSECONDS = {
     "h": 3600 * 1_000_000_000,
 }
 
-# One "<number><unit>" element; Go allows "1.5h", ".5h" and "1.h".
-_ELEMENT = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+# One "<number><unit>" element; Go allows "1.5h", ".5h" and "1.h", with ASCII digits only.
+_ELEMENT = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)", re.ASCII)
 
 
 class DurationError(ValueError):

@@ -15,17 +15,22 @@ from urllib.parse import urlsplit
 
 from components.durations import DurationError, parse_duration
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Patterns are applied with fullmatch: with match, "$" also matches before a
+# trailing newline, so a YAML block scalar's "forgejo\n" would pass. Those
+# with \d are re.ASCII: a str pattern's \d matches any Unicode digit
+# (Arabic-Indic ones, say), which Kubernetes, Helm and Go all refuse.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 # semver.org's recommended pattern: an exact version, optionally pre-release/build.
 _EXACT_SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    re.ASCII,
 )
 # Forgejo's user name rule (models/user: alphanumerics, '-', '_', '.'; no leading,
 # trailing or doubled punctuation).
-_FORGEJO_USERNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[-_.](?=[A-Za-z0-9]))*$")
+_FORGEJO_USERNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-_.](?=[A-Za-z0-9]))*")
 # Names Forgejo reserves for its own routes; "admin" is also refused by the chart.
 _RESERVED_USERNAMES = frozenset(
     {
@@ -65,9 +70,11 @@ _RESERVED_USERNAMES = frozenset(
         "gitea-actions",
     }
 )
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # Kubernetes resource.Quantity in the forms people write: 500m, 1, 1.5, 256Mi, 10Gi, 1e3.
-_QUANTITY = re.compile(r"^(?P<number>\d+(?:\.\d+)?|\.\d+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE]\d+)?$")
+_QUANTITY = re.compile(
+    r"(?P<number>\d+(?:\.\d+)?|\.\d+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE]\d+)?", re.ASCII
+)
 # Suffix -> (multiplier, power of ten).
 _QUANTITY_SUFFIXES = {
     None: (1, 0),
@@ -91,13 +98,13 @@ _QUANTITY_SUFFIXES = {
 BINARY_QUANTITY_MAX_NANOS = (2**63 - 1) * 10**9
 # Longer numbers and larger exponents describe no real cluster; refusing them keeps the integers small.
 _QUANTITY_MAX_DIGITS = 40
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 
 
 def dns_label(value: str) -> str | None:
     """RFC 1123 label, as Kubernetes requires for namespace names."""
-    if not _DNS_LABEL.match(value) or len(value) > 63:
+    if not _DNS_LABEL.fullmatch(value) or len(value) > 63:
         return (
             f"{value!r} is not an RFC 1123 label: use at most 63 lower-case letters, digits and '-', "
             "starting and ending with a letter or digit"
@@ -107,7 +114,7 @@ def dns_label(value: str) -> str | None:
 
 def dns_subdomain(value: str) -> str | None:
     """RFC 1123 subdomain, as Kubernetes requires for most object names."""
-    if not _DNS_SUBDOMAIN.match(value) or len(value) > 253:
+    if not _DNS_SUBDOMAIN.fullmatch(value) or len(value) > 253:
         return (
             f"{value!r} is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and '.', "
             "at most 253 characters"
@@ -128,7 +135,11 @@ def hostname(value: str) -> str | None:
     else:
         return f"{value!r} is an IP address; HTTPRoute hostnames must be DNS names"
     labels = value.split(".")
-    if len(value) > 253 or len(labels) < 2 or any(not _DNS_LABEL.match(label) or len(label) > 63 for label in labels):
+    if (
+        len(value) > 253
+        or len(labels) < 2
+        or any(not _DNS_LABEL.fullmatch(label) or len(label) > 63 for label in labels)
+    ):
         return (
             f"{value!r} is not a fully qualified RFC 1123 host name: use lower-case dot-separated labels "
             "of letters, digits and '-', such as 'git.example.net'"
@@ -138,7 +149,7 @@ def hostname(value: str) -> str | None:
 
 def exact_version(value: str) -> str | None:
     """An exact chart version. Ranges are refused: `pulumi up` must install what review saw."""
-    if not _EXACT_SEMVER.match(value):
+    if not _EXACT_SEMVER.fullmatch(value):
         return (
             f"{value!r} is not an exact semantic version; pin one such as '15.0.3' "
             "(ranges like '>=16 <17' install whatever is newest on the day of `pulumi up`)"
@@ -148,7 +159,7 @@ def exact_version(value: str) -> str | None:
 
 def helm_release_name(value: str) -> str | None:
     """Helm 3's release name rule: an RFC 1123 subdomain of at most 53 characters."""
-    if not _DNS_SUBDOMAIN.match(value) or len(value) > 53:
+    if not _DNS_SUBDOMAIN.fullmatch(value) or len(value) > 53:
         return (
             f"{value!r} is not a valid Helm release name: use at most 53 lower-case letters, digits, '-' "
             "and '.', starting and ending with a letter or digit"
@@ -159,7 +170,7 @@ def helm_release_name(value: str) -> str | None:
 def forgejo_username(value: str) -> str | None:
     if value.lower() in _RESERVED_USERNAMES:
         return f"{value!r} is reserved by Forgejo and refused by the chart's admin setup; choose e.g. 'forgejo_admin'"
-    if not _FORGEJO_USERNAME.match(value) or len(value) > 40:
+    if not _FORGEJO_USERNAME.fullmatch(value) or len(value) > 40:
         return (
             f"{value!r} is not a valid Forgejo user name: use at most 40 letters, digits, '-', '_' and '.', "
             "starting and ending with a letter or digit"
@@ -168,7 +179,7 @@ def forgejo_username(value: str) -> str | None:
 
 
 def email(value: str) -> str | None:
-    if not _EMAIL.match(value):
+    if not _EMAIL.fullmatch(value):
         return f"{value!r} is not an e-mail address such as 'admin@example.net'"
     return None
 
@@ -181,7 +192,7 @@ def parse_quantity(value: str) -> int | None:
     suffix stops at 2^63-1. More than 40 digits, or an exponent above 40,
     counts as malformed.
     """
-    match = _QUANTITY.match(value)
+    match = _QUANTITY.fullmatch(value)
     if match is None:
         return None
     whole, _, fraction = match.group("number").partition(".")
@@ -216,13 +227,13 @@ def positive_quantity(value: str) -> str | None:
 def label_key(value: str) -> str | None:
     """A Kubernetes label key: optional DNS-subdomain prefix, '/', and a name of at most 63 characters."""
     prefix, _, name = value.rpartition("/")
-    if (prefix and dns_subdomain(prefix)) or not _LABEL_NAME.match(name) or len(name) > 63:
+    if (prefix and dns_subdomain(prefix)) or not _LABEL_NAME.fullmatch(name) or len(name) > 63:
         return f"{value!r} is not a Kubernetes label key such as 'node.kubernetes.io/disk-type'"
     return None
 
 
 def label_value(value: str) -> str | None:
-    if value and (not _LABEL_NAME.match(value) or len(value) > 63):
+    if value and (not _LABEL_NAME.fullmatch(value) or len(value) > 63):
         return f"{value!r} is not a Kubernetes label value (at most 63 letters, digits, '-', '_', '.')"
     return None
 
@@ -248,16 +259,17 @@ def pod_security_level(value: str) -> str | None:
 
 
 _IMAGE_REFERENCE = re.compile(
-    r"^(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+    r"(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?",
+    re.ASCII,
 )
 # Runner labels: "<name>:docker://<image>", "<name>:host" or "<name>:lxc://<template>".
-_RUNNER_LABEL = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*):(?P<scheme>docker|lxc|host)(?:://(?P<target>.+))?$")
+_RUNNER_LABEL = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*):(?P<scheme>docker|lxc|host)(?:://(?P<target>.+))?")
 
 
 def pinned_image(value: str) -> str | None:
     """An image reference with an exact tag (not `latest`) or a digest, so a restart never upgrades silently."""
-    match = _IMAGE_REFERENCE.match(value)
+    match = _IMAGE_REFERENCE.fullmatch(value)
     if match is None:
         return f"{value!r} is not an image reference such as 'code.forgejo.org/forgejo/runner:12.0.1'"
     if not match.group("tag") and not match.group("digest"):
@@ -268,7 +280,7 @@ def pinned_image(value: str) -> str | None:
 
 
 def runner_label(value: str) -> str | None:
-    match = _RUNNER_LABEL.match(value)
+    match = _RUNNER_LABEL.fullmatch(value)
     if match is None:
         return (
             f"{value!r} is not a runner label; use 'name:docker://image:tag' (e.g. "
@@ -307,12 +319,12 @@ def token(value: str) -> str | None:
     return None
 
 
-_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 
 
 def config_key(value: str) -> str | None:
     """A key of a Secret or ConfigMap, as Kubernetes allows it."""
-    if not _CONFIG_KEY.match(value) or len(value) > 253:
+    if not _CONFIG_KEY.fullmatch(value) or len(value) > 253:
         return f"{value!r} is not a Secret or ConfigMap key (letters, digits, '-', '_' and '.')"
     return None
 

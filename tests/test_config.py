@@ -247,6 +247,35 @@ BAD_CONFIGS = [
     ("forgejoApiUrl", "https://admin:pw@git.goldentooth.net", "forgejoApiUrl", "credentials"),
     ("imageName", "Goldentooth-MCP", "imageName", "not an image name"),
     ("imageName", "", "imageName", "together with the other image key"),
+    # A YAML block scalar ("|") ends its value with a newline, which an anchored `match` lets through.
+    ("hostname", "git.goldentooth.net\n", "hostname", "RFC 1123"),
+    ("chartVersion", "15.0.3\n", "chartVersion", "exact semantic version"),
+    ("releaseName", "forgejo\n", "releaseName", "Helm release name"),
+    ("serverNamespace", "forgejo\n", "serverNamespace", "RFC 1123 label"),
+    ("adminUsername", "forgejo_admin\n", "adminUsername", "not a valid Forgejo user name"),
+    ("adminEmail", "admin@goldentooth.net\n", "adminEmail", "not an e-mail address"),
+    ("storageSize", "10Gi\n", "storageSize", "not a Kubernetes quantity"),
+    ("storageClass", "local-path\n", "storageClass", "RFC 1123 subdomain"),
+    (
+        "nodeSelector",
+        '{"node.kubernetes.io/disk-type": "nvme\\n"}',
+        "nodeSelector.node.kubernetes.io/disk-type",
+        "label value",
+    ),
+    ("runnerLabels", '["ubuntu-latest:docker://node:20-bookworm\\n"]', "runnerLabels[0]", "not a runner label"),
+    ("dindImage", "docker:27-dind\n", "dindImage", "not an image reference"),
+    ("imageName", "goldentooth-mcp\n", "imageName", "not an image name"),
+    (
+        "registryCa",
+        '{"registry": "r.example.net", "secretName": "ca", "key": "ca.crt\\n"}',
+        "registryCa.key",
+        "not a Secret or ConfigMap key",
+    ),
+    # Python's \d takes any Unicode digit; Kubernetes, Helm and Go take ASCII ones only.
+    ("chartVersion", "1\u0665.0.3", "chartVersion", "exact semantic version"),
+    ("storageSize", "\u0661\u0660Gi", "storageSize", "not a Kubernetes quantity"),
+    ("mirrorMinInterval", "\u0665m", "mirrorMinInterval", "not a Go duration"),
+    ("dindImage", "registry.local:\u0665000/docker:27-dind", "dindImage", "not an image reference"),
 ]
 
 
