@@ -150,11 +150,19 @@ def _load_forgejo(reader: ConfigReader, warnings: list[str]) -> ForgejoSettings:
     release_name = reader.string("releaseName", rules.helm_release_name)
     fullname_override = reader.string("fullnameOverride", rules.dns_label, allow_empty=True)
     service_name = naming.http_service_name(release_name, fullname_override)
-    if rules.dns_label(service_name):
+    # Only names that pass their own rules get this check, so each problem is reported once, for what it is.
+    names_valid = not rules.helm_release_name(release_name) and not (
+        fullname_override and rules.dns_label(fullname_override)
+    )
+    if names_valid and rules.dns_label(service_name):
+        why = (
+            ", but a Kubernetes Service name cannot contain '.'; use a release name without dots"
+            if "." in service_name
+            else " longer than a Kubernetes name allows (63); use a shorter name"
+        )
         reader.problem(
             "fullnameOverride" if fullname_override else "releaseName",
-            f"makes the chart's service name {service_name!r} longer than a Kubernetes name allows (63); "
-            "use a shorter name",
+            f"makes the chart's service name {service_name!r}{why}",
         )
     min_interval = reader.string("mirrorMinInterval", rules.go_duration)
     if not rules.go_duration(min_interval) and parse_duration(min_interval) < parse_duration("1m"):

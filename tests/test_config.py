@@ -247,6 +247,7 @@ BAD_CONFIGS = [
     ("forgejoApiUrl", "https://admin:pw@git.goldentooth.net", "forgejoApiUrl", "credentials"),
     ("imageName", "Goldentooth-MCP", "imageName", "not an image name"),
     ("imageName", "", "imageName", "together with the other image key"),
+    ("releaseName", "forgejo.prod", "releaseName", "cannot contain '.'"),
     # A YAML block scalar ("|") ends its value with a newline, which an anchored `match` lets through.
     ("hostname", "git.goldentooth.net\n", "hostname", "RFC 1123"),
     ("chartVersion", "15.0.3\n", "chartVersion", "exact semantic version"),
@@ -290,6 +291,17 @@ def test_bad_value_is_refused_naming_the_key(key: str, value: str, named_key: st
     assert any(
         message.startswith(f"goldentooth-forgejo:{named_key}: ") and reason in message for message in messages
     ), messages
+
+
+def test_invalid_release_name_is_reported_once_for_what_it_is() -> None:
+    # The service name made from it is invalid too, but that is the same problem, not a second one.
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**goldentooth_config(), "releaseName": "Forgejo"})
+
+    assert [str(problem) for problem in refused.value.problems] == [
+        "goldentooth-forgejo:releaseName: 'Forgejo' is not a valid Helm release name: use at most 53 lower-case "
+        "letters, digits, '-' and '.', starting and ending with a letter or digit"
+    ]
 
 
 def test_missing_required_key_is_reported() -> None:
