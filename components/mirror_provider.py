@@ -68,6 +68,7 @@ from pulumi.runtime import rpc
 
 from components.durations import DurationError, parse_duration, same_duration
 from components.mirror_rules import MirrorSpec, field_problems, same_clone_addr
+from components.rules import single_token
 
 if TYPE_CHECKING:
     # The HTTP client (and requests, ~0.1 s to import) is loaded only where it
@@ -289,7 +290,8 @@ def _connection_problems(known: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if "api_url" in known:
         url = known["api_url"]
-        parts = urlsplit(url) if isinstance(url, str) else None
+        # urlsplit quietly drops tabs and newlines, so they are refused before it sees them.
+        parts = urlsplit(url) if isinstance(url, str) and single_token(url) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
             problems.append(("api_url", "must be Forgejo's base URL, such as https://git.goldentooth.net/api/v1"))
     if "api_auth" in known and not _valid_auth(known["api_auth"]):

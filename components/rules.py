@@ -307,14 +307,21 @@ def shared_secret(value: str) -> str | None:
 def registry_host(value: str) -> str | None:
     """A registry as images and /etc/docker/certs.d name it: host[:port], no scheme, no path."""
     host, _, port_text = value.partition(":")
-    if dns_subdomain(host) or (port_text and not (port_text.isdigit() and port(int(port_text)) is None)):
+    # isdigit alone takes any Unicode digit, which Docker's reference parser refuses.
+    port_ok = not port_text or (port_text.isascii() and port_text.isdigit() and port(int(port_text)) is None)
+    if dns_subdomain(host) or not port_ok:
         return f"{value!r} is not a registry host[:port] such as 'registry.goldentooth.net' (no scheme, no path)"
     return None
 
 
+def single_token(value: str) -> bool:
+    """Non-empty, with no whitespace or control characters (a pasted newline, say)."""
+    return bool(value) and value.isprintable() and not any(character.isspace() for character in value)
+
+
 def token(value: str) -> str | None:
-    """An API token: no whitespace or control characters (a pasted newline, say). Never echoes the value."""
-    if not value or not value.isprintable() or any(character.isspace() for character in value):
+    """An API token. Never echoes the value."""
+    if not single_token(value):
         return "must be a single token without spaces, newlines or control characters (the value is not shown)"
     return None
 
@@ -331,6 +338,9 @@ def config_key(value: str) -> str | None:
 
 def api_url(value: str) -> str | None:
     """Forgejo's base URL for API calls: https, or http only on this machine (the admin's password travels in it)."""
+    if not single_token(value):
+        # urlsplit quietly drops tabs and newlines, so it would not notice them.
+        return f"{value!r} is not a URL: it contains whitespace or control characters"
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return f"{value!r} is not an http(s) URL with a host, such as 'https://git.example.net'"

@@ -277,6 +277,8 @@ BAD_CONFIGS = [
     ("storageSize", "\u0661\u0660Gi", "storageSize", "not a Kubernetes quantity"),
     ("mirrorMinInterval", "\u0665m", "mirrorMinInterval", "not a Go duration"),
     ("dindImage", "registry.local:\u0665000/docker:27-dind", "dindImage", "not an image reference"),
+    ("imageRegistry", "registry.goldentooth.net:\u0665000", "imageRegistry", "not a registry host"),
+    ("forgejoApiUrl", "https://git.goldentooth.net\n", "forgejoApiUrl", "whitespace or control characters"),
 ]
 
 

@@ -77,6 +77,7 @@ def test_check_allows_manual_sync_only() -> None:
     [
         ({"api_url": "ftp://forgejo"}, "api_url"),
         ({"api_url": "https://admin:pw@forgejo/api/v1"}, "api_url"),
+        ({"api_url": "https://git.goldentooth.net/api/v1\n"}, "api_url"),
         ({"api_auth": {"username": "forgejo_admin"}}, "api_auth"),
         ({"api_auth": {"token": ""}}, "api_auth"),
         ({"upstream_token": ""}, "upstream_token"),
