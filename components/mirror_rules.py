@@ -192,6 +192,8 @@ def _clone_addr(value: object) -> str | None:
     # Never echo the value: a URL with userinfo carries a credential.
     if not isinstance(value, str) or not value:
         return "must be the https:// address of the upstream repository"
+    if not rules.single_token(value):  # urlsplit would quietly drop a tab or newline
+        return "must be a URL without whitespace or control characters"
     parts = urlsplit(value)
     if "@" in parts.netloc:
         return (

@@ -133,6 +133,8 @@ def test_owner_names_forgejo_refuses(owner: str) -> None:
         ("https:///goldentooth/mcp.git", "host"),
         ("https://github.com:notaport/goldentooth/mcp.git", "not a valid URL"),
         ("", "https:// address"),
+        ("https://github.com/goldentooth/mcp.git\n", "without whitespace"),
+        ("https://github.com/golden\ttooth/mcp.git", "without whitespace"),
     ],
 )
 def test_clone_addresses_that_are_refused(clone_addr: str, expected: str) -> None:
