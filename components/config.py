@@ -171,6 +171,9 @@ def _load_forgejo(reader: ConfigReader, warnings: list[str]) -> ForgejoSettings:
     if not all(isinstance(name, str) for name in unsafe_classes):
         reader.problem("sqliteUnsafeStorageClasses", "must be a list of storage class names")
         unsafe_classes = []
+    for index, name in enumerate(unsafe_classes):
+        # A misspelt entry would never match, and the warning it exists for would never show.
+        reader.problem(f"sqliteUnsafeStorageClasses[{index}]", rules.dns_subdomain(name))
     storage, storage_warnings = _load_storage(reader, unsafe_classes)
     warnings.extend(storage_warnings)
     return ForgejoSettings(

@@ -202,6 +202,7 @@ BAD_CONFIGS = [
     ("tlsMode", "patch", "tlsMode", "dnsNames list is atomic"),
     ("protectData", "yes", "protectData", "not true or false"),
     ("sqliteUnsafeStorageClasses", '"seaweedfs"', "sqliteUnsafeStorageClasses", "must be a list"),
+    ("sqliteUnsafeStorageClasses", '["seaweedfs\\n"]', "sqliteUnsafeStorageClasses[0]", "RFC 1123 subdomain"),
     ("hostnme", "git.goldentooth.net", "hostnme", "did you mean 'hostname'"),
     ("forgejoVersion", "13", "forgejoVersion", "exact semantic version"),
     ("runnerName", "Bramble Runner", "runnerName", "RFC 1123 label"),
