@@ -73,7 +73,8 @@ _HEX40 = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{40}(?![0-9A-Fa-f])")
 # "key: value" (YAML) or "key = value" (INI, app.ini) inside a ConfigMap value.
 _ASSIGNMENT = re.compile(r"^\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*[:=]\s*(.*?)\s*$")
 _EMPTY_VALUES = {"", '""', "''", "~", "null", "|", ">", "|-", ">-"}
-_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+# Applied with fullmatch and ASCII digits: "$" would also accept "15.0.3\n", and \d any Unicode digit.
+_EXACT_VERSION = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?", re.ASCII)
 
 
 # ---------------------------------------------------------------- helpers
@@ -245,7 +246,7 @@ def validate_helm_chart_version_pinned(args: ResourceValidationArgs, report: Rep
     version = args.props.get("version")
     if not version and _is_local_chart(chart):
         return  # a chart from this repository or an archive URL is pinned by its content
-    if not isinstance(version, str) or not _EXACT_VERSION.match(version):
+    if not isinstance(version, str) or not _EXACT_VERSION.fullmatch(version):
         report(
             f"Helm chart {chart!r} has version {version!r}; pin one exact version such as '15.0.3' "
             "(no ranges, no 'latest', not empty)",

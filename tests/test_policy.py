@@ -295,7 +295,7 @@ def test_exact_chart_version_passes(typ: str) -> None:
     assert violations(HELM, resource_args(typ, release(version="15.0.3"))) == []
 
 
-@pytest.mark.parametrize("version", [">=15 <16", "15.x", "latest", "", None, "15.0"])
+@pytest.mark.parametrize("version", [">=15 <16", "15.x", "latest", "", None, "15.0", "15.0.3\n", "1\u0665.0.3"])
 def test_chart_version_range_or_missing_is_refused(version: Any) -> None:
     assert violations(HELM, resource_args(rules.HELM_RELEASE, release(version=version))) == [
         f"Helm chart 'oci://code.forgejo.org/forgejo-helm/forgejo' has version {version!r}; pin one exact version "
