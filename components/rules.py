@@ -338,12 +338,13 @@ def config_key(value: str) -> str | None:
 
 def api_url(value: str) -> str | None:
     """Forgejo's base URL for API calls: https, or http only on this machine (the admin's password travels in it)."""
+    # Until the credentials check has passed, the value is not echoed: it may hold a password.
     if not single_token(value):
         # urlsplit quietly drops tabs and newlines, so it would not notice them.
-        return f"{value!r} is not a URL: it contains whitespace or control characters"
+        return "is not a URL: it contains whitespace or control characters (a pasted newline, say)"
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"{value!r} is not an http(s) URL with a host, such as 'https://git.example.net'"
+        return "is not an http(s) URL with a host, such as 'https://git.example.net'"
     if parts.username or parts.password:
         return "must not carry credentials in the URL (they would be logged); the program supplies them"
     if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):

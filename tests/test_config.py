@@ -346,6 +346,17 @@ def test_admin_password_set_in_plain_text_is_refused_without_echoing_it() -> Non
     assert "hunter2-plaintext" not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "url", ["https://admin:hunter2@git.goldentooth.net\n", "ftp://admin:hunter2@git.goldentooth.net"]
+)
+def test_api_url_with_credentials_is_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**goldentooth_config(), "forgejoApiUrl": url})
+
+    assert [problem.key for problem in refused.value.problems] == ["forgejoApiUrl"]
+    assert "hunter2" not in str(refused.value)
+
+
 def test_short_secret_admin_password_is_refused_without_echoing_it() -> None:
     with pytest.raises(ConfigError) as refused:
         parse_settings({**goldentooth_config(), "adminPassword": "short"}, secret_keys=frozenset({"adminPassword"}))
