@@ -306,6 +306,8 @@ def shared_secret(value: str) -> str | None:
 
 def registry_host(value: str) -> str | None:
     """A registry as images and /etc/docker/certs.d name it: host[:port], no scheme, no path."""
+    if "@" in value:  # not echoed: user info before '@' is a credential
+        return "is not a registry host[:port]: it must not carry credentials (user info before '@')"
     host, _, port_text = value.partition(":")
     # isdigit alone takes any Unicode digit, which Docker's reference parser refuses.
     port_ok = not port_text or (port_text.isascii() and port_text.isdigit() and port(int(port_text)) is None)

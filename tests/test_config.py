@@ -347,13 +347,18 @@ def test_admin_password_set_in_plain_text_is_refused_without_echoing_it() -> Non
 
 
 @pytest.mark.parametrize(
-    "url", ["https://admin:hunter2@git.goldentooth.net\n", "ftp://admin:hunter2@git.goldentooth.net"]
+    ("key", "value"),
+    [
+        ("forgejoApiUrl", "https://admin:hunter2@git.goldentooth.net\n"),
+        ("forgejoApiUrl", "ftp://admin:hunter2@git.goldentooth.net"),
+        ("imageRegistry", "admin:hunter2@registry.goldentooth.net"),
+    ],
 )
-def test_api_url_with_credentials_is_refused_without_echoing_them(url: str) -> None:
+def test_address_with_credentials_is_refused_without_echoing_them(key: str, value: str) -> None:
     with pytest.raises(ConfigError) as refused:
-        parse_settings({**goldentooth_config(), "forgejoApiUrl": url})
+        parse_settings({**goldentooth_config(), key: value})
 
-    assert [problem.key for problem in refused.value.problems] == ["forgejoApiUrl"]
+    assert [problem.key for problem in refused.value.problems] == [key]
     assert "hunter2" not in str(refused.value)
 
 
