@@ -151,10 +151,7 @@ def _load_forgejo(reader: ConfigReader, warnings: list[str]) -> ForgejoSettings:
     fullname_override = reader.string("fullnameOverride", rules.dns_label, allow_empty=True)
     service_name = naming.http_service_name(release_name, fullname_override)
     # Only names that pass their own rules get this check, so each problem is reported once, for what it is.
-    names_valid = not rules.helm_release_name(release_name) and not (
-        fullname_override and rules.dns_label(fullname_override)
-    )
-    if names_valid and rules.dns_label(service_name):
+    if not reader.refused("releaseName", "fullnameOverride") and rules.dns_label(service_name):
         why = (
             ", but a Kubernetes Service name cannot contain '.'; use a release name without dots"
             if "." in service_name
@@ -165,7 +162,7 @@ def _load_forgejo(reader: ConfigReader, warnings: list[str]) -> ForgejoSettings:
             f"makes the chart's service name {service_name!r}{why}",
         )
     min_interval = reader.string("mirrorMinInterval", rules.go_duration)
-    if not rules.go_duration(min_interval) and parse_duration(min_interval) < parse_duration("1m"):
+    if not reader.refused("mirrorMinInterval") and parse_duration(min_interval) < parse_duration("1m"):
         reader.problem("mirrorMinInterval", f"{min_interval!r} is below 1m, which Forgejo silently raises to 1m")
     unsafe_classes = reader.structured("sqliteUnsafeStorageClasses", list)
     if not all(isinstance(name, str) for name in unsafe_classes):

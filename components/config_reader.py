@@ -53,6 +53,10 @@ class ConfigReader:
             self.problems.append(Problem(key, reason))
         return reason is None
 
+    def refused(self, *keys: str) -> bool:
+        """Whether any of ``keys`` already has a problem: checks derived from them then have nothing sound to check."""
+        return any(problem.key in keys for problem in self.problems)
+
     def _value(self, key: str) -> str | None:
         self.keys_read.add(key)
         value = self._raw.get(key)
