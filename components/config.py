@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import operator
-import re
 from collections.abc import Mapping
 
 import pulumi
@@ -335,9 +334,6 @@ def _unknown_key_problems(raw: Mapping[str, str], keys_read: set[str]) -> list[P
     return problems
 
 
-_IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
-
-
 _ADOPTION_FIELDS = ("enabled", "releaseName", "adminSecret", "dataClaim")
 
 
@@ -398,9 +394,7 @@ def _adopt(
 
 def _load_image_build(reader: ConfigReader) -> ImageBuild | None:
     registry = reader.string("imageRegistry", rules.registry_host, allow_empty=True)
-    name = reader.string("imageName", allow_empty=True)
-    if name and not _IMAGE_NAME.fullmatch(name):
-        reader.problem("imageName", f"{name!r} is not an image name such as 'goldentooth-mcp' (lower case, no tag)")
+    name = reader.string("imageName", rules.image_name, allow_empty=True)
     if bool(registry) != bool(name):
         reader.problem("imageName" if registry else "imageRegistry", "is needed together with the other image key")
     return ImageBuild(registry=registry, name=name) if registry and name else None

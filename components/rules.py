@@ -267,6 +267,16 @@ _IMAGE_REFERENCE = re.compile(
 _RUNNER_LABEL = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*):(?P<scheme>docker|lxc|host)(?:://(?P<target>.+))?")
 
 
+_IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+
+
+def image_name(value: str) -> str | None:
+    """A repository path under a registry, as the build workflow pushes it: no registry host, no tag."""
+    if not _IMAGE_NAME.fullmatch(value):
+        return f"{value!r} is not an image name such as 'goldentooth-mcp' (lower case, no tag)"
+    return None
+
+
 def pinned_image(value: str) -> str | None:
     """An image reference with an exact tag (not `latest`) or a digest, so a restart never upgrades silently."""
     match = _IMAGE_REFERENCE.fullmatch(value)
