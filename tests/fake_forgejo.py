@@ -23,7 +23,6 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,8 +31,9 @@ import referencing
 from referencing.jsonschema import DRAFT4
 
 from components.durations import DurationError, format_duration, parse_duration
+from tests import reference
 
-SWAGGER_PATH = Path("/work/shared/reference/forgejo-swagger.v1.json")
+SWAGGER = reference.load_json("forgejo-swagger.v1.json")
 VERSION = "13.0.3+gitea-1.22.0"
 _SWAGGER_URI = "urn:forgejo:swagger"
 NOT_FOUND = "The target couldn't be found."
@@ -71,7 +71,7 @@ class Recorded:
 
 
 def _load_validators() -> dict[str, jsonschema.Draft4Validator]:
-    spec = json.loads(SWAGGER_PATH.read_text(encoding="utf-8"))
+    spec = SWAGGER
     registry: referencing.Registry = referencing.Registry().with_resource(_SWAGGER_URI, DRAFT4.create_resource(spec))
     validators = {}
     for name in ("MigrateRepoOptions", "EditRepoOption", "DispatchWorkflowOption"):
@@ -81,8 +81,7 @@ def _load_validators() -> dict[str, jsonschema.Draft4Validator]:
 
 
 def swagger_properties(definition: str) -> set[str]:
-    spec = json.loads(SWAGGER_PATH.read_text(encoding="utf-8"))
-    return set(spec["definitions"][definition]["properties"])
+    return set(SWAGGER["definitions"][definition]["properties"])
 
 
 _VALIDATORS = _load_validators()

@@ -2,7 +2,7 @@
 
 Core kinds go through kubernetes-validate's strict schemas (unknown fields
 fail). HTTPRoute and Certificate go through the openAPIV3Schema of the CRDs
-in ../shared/reference/crds with jsonschema, made strict the same way: the API
+in tests/reference/crds with jsonschema, made strict the same way: the API
 server silently prunes fields a structural schema doesn't declare, so an
 unknown field (a snake_case ``parent_refs``, say) would vanish without an
 error. CEL rules (x-kubernetes-validations) are not evaluated: jsonschema
@@ -20,7 +20,7 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import yaml
 
-from tests.stack import ROOT
+from tests import reference
 
 # kubernetes-validate re-reads and re-parses its multi-megabyte definitions file
 # on every call; the files never change, so parse each once per test session.
@@ -28,7 +28,7 @@ kubernetes_validate.utils.schema_contents = cache(kubernetes_validate.utils.sche
 
 # The oldest Kubernetes this program supports: native sidecars need 1.29.
 KUBERNETES_VERSION = "1.29"
-CRD_DIR = ROOT.parent / "shared" / "reference" / "crds"
+CRD_DIR = reference.CRD_DIR
 CRD_KINDS = {("gateway.networking.k8s.io", "HTTPRoute"), ("cert-manager.io", "Certificate")}
 
 

@@ -24,6 +24,7 @@ import pytest
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
+from tests import reference
 from tests.manifests import validate
 from tests.program import ProgramRun, run_program
 from tests.stack import ROOT, STACK
@@ -33,7 +34,7 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 FORGEJO_STACK = "organization/goldentooth-forgejo/goldentooth"
-PROJECT_SCHEMA = json.loads((ROOT.parent / "shared" / "reference" / "pulumi-project.schema.json").read_text())
+PROJECT_SCHEMA = reference.load_json("pulumi-project.schema.json")
 GATEWAY_NAMES = ["goldentooth.net", "grafana.goldentooth.net"]
 
 

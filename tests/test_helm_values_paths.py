@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from components.config import parse_settings
 from components.forgejo_values import forgejo_values
 from components.runner_registration import RunnerRegistration
-from tests.stack import ROOT, goldentooth_config
+from tests import reference
+from tests.stack import goldentooth_config
 
-CHART_VALUES = yaml.safe_load((ROOT.parent / "shared" / "reference" / "forgejo-helm-values.yaml").read_text())
+CHART_VALUES = reference.load_yaml("forgejo-helm-values.yaml")
 FREE_FORM = ("gitea.config",)
 # Read by the chart's templates (_helpers.tpl `forgejo.fullname`) but not listed in values.yaml.
 TEMPLATE_ONLY = ("fullnameOverride",)

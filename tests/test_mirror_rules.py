@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from components.mirror_rules import (
     normalised_clone_addr,
     same_clone_addr,
 )
-from tests.fake_forgejo import SWAGGER_PATH
+from tests.fake_forgejo import SWAGGER
 
 GOLDENTOOTH = MirrorSpec(
     owner="forgejo_admin",
@@ -52,8 +51,7 @@ def test_spec_is_frozen() -> None:
 
 
 def test_services_are_the_swagger_enum() -> None:
-    spec = json.loads(SWAGGER_PATH.read_text(encoding="utf-8"))
-    assert list(MIRROR_SERVICES) == spec["definitions"]["MigrateRepoOptions"]["properties"]["service"]["enum"]
+    assert list(MIRROR_SERVICES) == SWAGGER["definitions"]["MigrateRepoOptions"]["properties"]["service"]["enum"]
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import jsonschema
 import pytest
 
 from components import config
+from tests import reference
 from tests.stack import ROOT, goldentooth_config, project_file, stack_file
 
-PROJECT_SCHEMA = json.loads((ROOT.parent / "shared" / "reference" / "pulumi-project.schema.json").read_text())
+PROJECT_SCHEMA = reference.load_json("pulumi-project.schema.json")
 
 
 def test_project_file_matches_pulumis_schema() -> None:

@@ -8,25 +8,23 @@ import pytest
 import yaml
 
 from components.runner_registration import REGISTER_LOOP
-from tests import manifests
+from tests import manifests, reference
 from tests.program import (
     GENERATED_RUNNER_SECRET,
+    GENERATED_SECRET,
     SECRET_RESOURCE_VERSION,
     SECRET_SIG_KEY,
     SECRET_SIG_VALUE,
     ProgramRun,
     run_program,
 )
-from tests.stack import ROOT
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 SECRET = "kubernetes:core/v1:Secret"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 RELEASE = "kubernetes:helm.sh/v3:Release"
-RUNNER_EXAMPLE = yaml.safe_load(
-    (ROOT.parent / "shared" / "reference" / "forgejo-runner-config.example.yaml").read_text()
-)
+RUNNER_EXAMPLE = reference.load_yaml("forgejo-runner-config.example.yaml")
 SEED_RUNNER_CONFIG = {
     "log": {"level": "info"},
     "runner": {
@@ -56,12 +54,12 @@ def containers_by_name(run: ProgramRun) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in [*spec["initContainers"], *spec["containers"]]}
 
 
-def test_shared_secret_is_40_hex_from_random_bytes(goldentooth: ProgramRun) -> None:
-    random_bytes = goldentooth.one("random:index/randomBytes:RandomBytes", "forgejo-runner-secret")
+def test_shared_secret_is_generated_as_20_bytes_of_hex(goldentooth: ProgramRun) -> None:
+    generated = goldentooth.one(GENERATED_SECRET, "forgejo-runner-secret")
 
-    assert random_bytes.inputs == {"length": 20}
-    assert "hex" in random_bytes.additional_secret_outputs
-    assert random_bytes.parent_type_and_name == ("goldentooth:index:ForgejoServer", "forgejo")
+    assert {key: generated.inputs[key] for key in ("kind", "length")} == {"kind": "hex", "length": 20}
+    assert generated.additional_secret_outputs == ["value"]
+    assert generated.parent_type_and_name == ("goldentooth:index:ForgejoServer", "forgejo")
 
 
 @pytest.mark.parametrize(
@@ -312,7 +310,7 @@ def test_supplied_runner_secret_replaces_the_generated_one() -> None:
     supplied = "fedcba9876543210fedcba9876543210fedcba98"
     run = run_program(secrets={"runnerSecret": supplied})
 
-    assert run.of_type("random:index/randomBytes:RandomBytes") == []
+    assert [r.name for r in run.of_type(GENERATED_SECRET)] == ["forgejo-admin-password"]
     assert run.one(SECRET, "forgejo-runner-secret").inputs["stringData"]["value"] == {"token": supplied}
 
 
