@@ -60,7 +60,6 @@ PULUMI_MODULES = (
     "pulumi_kubernetes.apps.v1",
     "pulumi_kubernetes.helm.v3",
     "pulumi_kubernetes.apiextensions",
-    "pulumi_random",
 )
 
 SAMPLE = f"""

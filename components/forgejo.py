@@ -5,13 +5,12 @@ from __future__ import annotations
 import pulumi
 from pulumi_kubernetes.core.v1 import PersistentVolumeClaim, PersistentVolumeClaimSpecArgsDict
 from pulumi_kubernetes.helm.v3 import Release
-from pulumi_random import RandomBytes, RandomPassword
 
 from components.adoption import existing_secret_value, import_id
 from components.forgejo_values import forgejo_values
+from components.generated_secret import HEX, PASSWORD, GeneratedSecret
 from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
 from components.labels import object_meta
-from components.naming import CHART_REPOSITORY
 from components.runner_registration import RunnerRegistration
 from components.settings import Adoption, ForgejoSettings
 
@@ -44,9 +43,7 @@ class ForgejoServer(pulumi.ComponentResource):
                 f"{name}-admin-existing", namespace, adoption.admin_secret, "password", child
             )
         if admin_password is None:
-            # Alphanumeric only: the password travels through shell scripts in
-            # the chart's init container and through basic auth.
-            admin_password = RandomPassword(f"{name}-admin-password", length=32, special=False, opts=child).result
+            admin_password = GeneratedSecret(f"{name}-admin-password", PASSWORD, 32, opts=child).value
         self.admin_password: pulumi.Output[str] = pulumi.Output.secret(admin_password)
 
         admin_secret_name = adoption.admin_secret if adoption else f"{settings.fullname}-admin"
@@ -65,10 +62,8 @@ class ForgejoServer(pulumi.ComponentResource):
                 f"{name}-runner-secret-existing", runner_namespace, RUNNER_SECRET_NAME, RUNNER_SECRET_KEY, child
             )
         if runner_secret is None:
-            # 20 random bytes as 40 lower-case hex characters: the only form
-            # forgejo-cli and create-runner-file accept. RandomBytes keeps its
-            # hex output secret (RandomId would put it in the resource id).
-            runner_secret = RandomBytes(f"{name}-runner-secret", length=20, opts=child).hex
+            # 20 random bytes: 40 hex characters.
+            runner_secret = GeneratedSecret(f"{name}-runner-secret", HEX, 20, opts=child).value
         self.runner_secret: pulumi.Output[str] = pulumi.Output.secret(runner_secret)
         registration_secret_name = f"{settings.fullname}-runner-registration"
         registration_secret = opaque_secret(
@@ -94,7 +89,7 @@ class ForgejoServer(pulumi.ComponentResource):
             # A pinned name: without it Pulumi appends a random suffix, and
             # every chart-made name (the service, above all) would drift.
             name=settings.release_name,
-            chart=CHART_REPOSITORY,
+            chart=settings.chart,
             version=settings.chart_version,
             namespace=namespace,
             values=forgejo_values(settings, admin_secret_name, registration),

@@ -15,6 +15,7 @@ from pulumi.runtime.mocks import MockMonitor
 
 from tests.stack import PROJECT, ROOT, STACK, goldentooth_config
 
+GENERATED_SECRET = "pulumi-python:dynamic/goldentooth:GeneratedSecret"
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 
@@ -86,10 +87,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.custom is None:  # a `get` of a live object (registrations, imports included, set custom)
             return args.resource_id, self._live_object(args)
         state = dict(args.inputs)
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = GENERATED_ADMIN_PASSWORD
-        if args.typ == "random:index/randomBytes:RandomBytes":
-            state["hex"] = GENERATED_RUNNER_SECRET
+        if args.typ == GENERATED_SECRET:
+            state["value"] = GENERATED_ADMIN_PASSWORD if args.inputs["kind"] == "password" else GENERATED_RUNNER_SECRET
         if args.typ == "kubernetes:core/v1:Secret":
             # The API server's version stamp, which changes whenever the data does.
             state["metadata"] = {**state["metadata"], "resourceVersion": SECRET_RESOURCE_VERSION}

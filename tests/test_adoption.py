@@ -10,6 +10,7 @@ from components.config import ConfigError, parse_settings
 from tests.program import (
     EXISTING_ADMIN_PASSWORD,
     EXISTING_RUNNER_SECRET,
+    GENERATED_SECRET,
     SECRET_SIG_KEY,
     SECRET_SIG_VALUE,
     ProgramRun,
@@ -73,7 +74,7 @@ def test_adopted_release_keeps_the_flux_service_name_and_the_runner_follows(adop
 def test_adoption_never_generates_a_secret(overrides: dict[str, str]) -> None:
     run = run_program(overrides)
 
-    assert [r.typ for r in run.resources if r.typ.startswith("random:")] == []
+    assert [r.typ for r in run.resources if r.typ == GENERATED_SECRET] == []
     admin = run.one("kubernetes:core/v1:Secret", "forgejo-admin").inputs["stringData"]
     assert admin == {
         SECRET_SIG_KEY: SECRET_SIG_VALUE,

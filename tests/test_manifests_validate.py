@@ -9,7 +9,7 @@ import pytest
 from tests import manifests
 from tests.program import SECRET_SIG_KEY, Registered, run_program
 
-NON_KUBERNETES_PREFIXES = ("goldentooth:", "random:", "pulumi-python:dynamic", "kubernetes:helm.sh/")
+NON_KUBERNETES_PREFIXES = ("goldentooth:", "pulumi-python:dynamic", "kubernetes:helm.sh/")
 
 
 def _kubernetes_objects(resources: list[Registered]) -> list[Registered]:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.program import GENERATED_ADMIN_PASSWORD, SECRET_SIG_KEY, SECRET_SIG_VALUE, ProgramRun, run_program
+from tests.program import (
+    GENERATED_ADMIN_PASSWORD,
+    GENERATED_SECRET,
+    SECRET_SIG_KEY,
+    SECRET_SIG_VALUE,
+    ProgramRun,
+    run_program,
+)
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SECRET = "kubernetes:core/v1:Secret"
 HTTPROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
-PASSWORD = "random:index/randomPassword:RandomPassword"
 LABELS = {"app.kubernetes.io/part-of": "goldentooth-forgejo", "app.kubernetes.io/managed-by": "pulumi"}
 
 
@@ -64,11 +70,11 @@ def test_shared_layout_creates_one_privileged_namespace() -> None:
 
 
 def test_admin_password_is_generated_alphanumeric(goldentooth: ProgramRun) -> None:
-    password = goldentooth.one(PASSWORD)
+    password = goldentooth.one(GENERATED_SECRET, "forgejo-admin-password")
 
-    assert password.inputs == {"length": 32, "special": False}
+    assert {key: password.inputs[key] for key in ("kind", "length")} == {"kind": "password", "length": 32}
     assert password.parent_type_and_name == ("goldentooth:index:ForgejoServer", "forgejo")
-    assert "result" in password.additional_secret_outputs
+    assert password.additional_secret_outputs == ["value"]
 
 
 def test_admin_secret_holds_username_and_password_as_a_secret(goldentooth: ProgramRun) -> None:
@@ -223,7 +229,7 @@ def test_stack_outputs_form_the_documented_contract(goldentooth: ProgramRun) -> 
 def test_supplied_admin_password_is_used_instead_of_generating_one() -> None:
     run = run_program(secrets={"adminPassword": "supplied-password-42"})
 
-    assert run.of_type(PASSWORD) == []
+    assert [r.name for r in run.of_type(GENERATED_SECRET)] == ["forgejo-runner-secret"]
     assert run.one(SECRET, "forgejo-admin").inputs["stringData"]["value"]["password"] == "supplied-password-42"
     assert run.exports["admin_password"] == "supplied-password-42"
     assert "admin_password" in run.secret_exports
