@@ -174,6 +174,7 @@ def _load_forgejo(reader: ConfigReader, warnings: list[str]) -> ForgejoSettings:
     warnings.extend(storage_warnings)
     return ForgejoSettings(
         hostname=reader.string("hostname", rules.hostname),
+        chart_source=reader.string("chartSource", rules.chart_source),
         chart_version=reader.string("chartVersion", rules.exact_version),
         version=reader.string("forgejoVersion", rules.exact_version),
         release_name=release_name,

@@ -9,8 +9,12 @@ and the stack outputs all come from here.
 from __future__ import annotations
 
 CHART_NAME = "forgejo"
-CHART_REPOSITORY = "oci://code.forgejo.org/forgejo-helm/forgejo"
 FORGEJO_IMAGE_REPOSITORY = "code.forgejo.org/forgejo/forgejo"
+
+
+def chart_reference(source: str) -> str:
+    """What Helm installs: the chart ``forgejo`` in an OCI repository, or a local directory or .tgz as it is."""
+    return f"{source.rstrip('/')}/{CHART_NAME}" if source.startswith("oci://") else source
 
 
 def _truncate(name: str) -> str:

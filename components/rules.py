@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from components.durations import DurationError, parse_duration
@@ -361,4 +362,21 @@ def api_url(value: str) -> str | None:
         return "must not carry credentials in the URL (they would be logged); the program supplies them"
     if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
         return f"{value!r} would send the admin password unencrypted; use https (http only for localhost)"
+    return None
+
+
+def chart_source(value: str) -> str | None:
+    """An OCI repository URL, or a chart directory or .tgz that exists (relative paths from the project directory)."""
+    if value.startswith("oci://"):
+        host, _, path = value.removeprefix("oci://").partition("/")
+        if registry_host(host) is not None or not path or not single_token(value):
+            return f"{value!r} is not an OCI repository such as 'oci://code.forgejo.org/forgejo-helm'"
+        return None
+    if "://" in value:
+        return f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not supported)"
+    path = Path(value)
+    if value.endswith(".tgz"):
+        return None if path.is_file() else f"{value!r}: no such chart archive"
+    if not (path / "Chart.yaml").is_file():
+        return f"{value!r} is not a chart directory (no Chart.yaml there)"
     return None

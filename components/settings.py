@@ -62,6 +62,7 @@ class GatewayParent(NamedTuple):
 
 class ForgejoSettings(NamedTuple):
     hostname: str
+    chart_source: str
     chart_version: str
     version: str
     release_name: str
@@ -78,6 +79,10 @@ class ForgejoSettings(NamedTuple):
     @property
     def url(self) -> str:
         return f"https://{self.hostname}/"
+
+    @property
+    def chart(self) -> str:
+        return naming.chart_reference(self.chart_source)
 
     @property
     def http_service_name(self) -> str:

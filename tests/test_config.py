@@ -28,6 +28,7 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
 
     assert settings.forgejo == ForgejoSettings(
         hostname="git.goldentooth.net",
+        chart_source="oci://code.forgejo.org/forgejo-helm",
         chart_version="15.0.3",
         version="13.0.3",
         release_name="forgejo",
@@ -147,6 +148,11 @@ BAD_CONFIGS = [
     ("chartVersion", ">=16.0.0 <17.0.0", "chartVersion", "exact semantic version"),
     ("chartVersion", "16", "chartVersion", "exact semantic version"),
     ("chartVersion", "v16.2.0", "chartVersion", "exact semantic version"),
+    ("chartSource", "https://charts.example.net", "chartSource", "neither an oci:// repository nor a local path"),
+    ("chartSource", "oci://code.forgejo.org", "chartSource", "not an OCI repository"),
+    ("chartSource", "oci://Bad_Host/charts", "chartSource", "not an OCI repository"),
+    ("chartSource", "charts/forgejo", "chartSource", "not a chart directory (no Chart.yaml there)"),
+    ("chartSource", "forgejo-15.0.3.tgz", "chartSource", "no such chart archive"),
     ("releaseName", "Forgejo", "releaseName", "Helm release name"),
     ("releaseName", "f" * 54, "releaseName", "53"),
     ("fullnameOverride", "Forgejo_Server", "fullnameOverride", "RFC 1123 label"),
