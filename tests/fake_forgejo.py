@@ -2,19 +2,24 @@
 
 Behaviour follows notes/forgejo-api.md (taken from Forgejo's source): request
 bodies are validated against the swagger schemas (MigrateRepoOptions,
-EditRepoOption, DispatchWorkflowOption) and, unlike Forgejo, unknown fields
-are refused too, so a typo in the client cannot pass silently. Statuses and
-messages are Forgejo's; error bodies are ``{"message": ..., "url": ...}``.
+EditRepoOption, DispatchWorkflowOption, RepoTopicOptions) and, unlike Forgejo,
+unknown fields are refused too, so a typo in the client cannot pass silently.
+Statuses and messages are Forgejo's; error bodies are ``{"message": ..., "url": ...}``.
+Topics follow Forgejo 13's ``SanitizeAndValidateTopics`` (trimmed, lower-cased,
+deduplicated, ``^[a-z0-9][-.a-z0-9]*$`` and at most 35 characters, at most 25
+per repository), and a GitHub migration imports ``github_topics``.
 
 Every request is recorded (method, path, body, headers) so tests can assert
 request budgets. Faults are injected with ``script(method, path, *replies)``:
 scripted replies are consumed first, in order, before the normal behaviour.
+``Stream`` sends a large or slowly dripping body.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import ssl
 import threading
@@ -37,6 +42,8 @@ SWAGGER = reference.load_json("forgejo-swagger.v1.json")
 VERSION = "13.0.3+gitea-1.22.0"
 _SWAGGER_URI = "urn:forgejo:swagger"
 NOT_FOUND = "The target couldn't be found."
+MAX_TOPICS = 25  # repo_model.MaxTopicsPerRepo
+_TOPIC = re.compile(r"[a-z0-9][-.a-z0-9]*")
 
 
 @dataclass
@@ -50,11 +57,25 @@ class Reply:
 
 
 @dataclass
+class Stream:
+    """A scripted answer whose body is ``size`` filler bytes, sent ``chunk`` bytes at a time every ``interval`` s.
+
+    ``announce_length=False`` leaves out Content-Length: the body then ends when the connection closes.
+    """
+
+    status: int
+    size: int
+    chunk: int = 64 * 1024
+    interval: float = 0.0
+    announce_length: bool = True
+
+
+@dataclass
 class SlowMigration:
     """For POST /repos/migrate: create the repo as "being migrated", sleep, then finish or fail.
 
     Forgejo keeps cloning after the client has gone; meanwhile GET shows the
-    repo with an empty mirror_interval, and a failed migration deletes it.
+    repo empty and with an empty mirror_interval, and a failed migration deletes it.
     """
 
     delay: float
@@ -74,7 +95,7 @@ def _load_validators() -> dict[str, jsonschema.Draft4Validator]:
     spec = SWAGGER
     registry: referencing.Registry = referencing.Registry().with_resource(_SWAGGER_URI, DRAFT4.create_resource(spec))
     validators = {}
-    for name in ("MigrateRepoOptions", "EditRepoOption", "DispatchWorkflowOption"):
+    for name in ("MigrateRepoOptions", "EditRepoOption", "DispatchWorkflowOption", "RepoTopicOptions"):
         schema = {"$ref": f"{_SWAGGER_URI}#/definitions/{name}"}
         validators[name] = jsonschema.Draft4Validator(schema, registry=registry)
     return validators
@@ -109,11 +130,12 @@ class FakeForgejo:
         self.actions_on_new_mirrors = False  # Forgejo >= 12: mirrors start without the Actions unit
         self.workflows: set[str] = {"ci.yml"}
         self.github_description = "Model Context Protocol server (description imported from GitHub)"
+        self.github_topics = ["mcp", "model-context-protocol"]
         self.requests: list[Recorded] = []
         self.schema_violations: list[str] = []
         self.repos: dict[int, dict[str, Any]] = {}
         self._redirects: dict[tuple[str, str], int] = {}
-        self._scripts: dict[tuple[str, str], deque[Reply | SlowMigration]] = defaultdict(deque)
+        self._scripts: dict[tuple[str, str], deque[Reply | Stream | SlowMigration]] = defaultdict(deque)
         self._next_id = 1
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
@@ -137,7 +159,7 @@ class FakeForgejo:
 
     # -- test helpers ----------------------------------------------------
 
-    def script(self, method: str, path: str, *replies: Reply | SlowMigration) -> None:
+    def script(self, method: str, path: str, *replies: Reply | Stream | SlowMigration) -> None:
         """Queue answers for ``method path`` (path as sent, e.g. "/api/v1/repos/migrate")."""
         with self._lock:
             self._scripts[(method, path)].extend(replies)
@@ -169,10 +191,13 @@ class FakeForgejo:
         has_actions: bool = False,
         private: bool = False,
         description: str = "",
+        empty: bool = False,
+        topics: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         with self._lock:
             repo = self._new_repo(owner, name, original_url, private, description)
             repo.update(mirror=mirror, mirror_interval=mirror_interval if mirror else "", has_actions=has_actions)
+            repo.update(empty=empty, topics=list(topics))
             return repo
 
     def repo(self, full_name: str) -> dict[str, Any] | None:
@@ -190,7 +215,7 @@ class FakeForgejo:
 
     # -- behaviour -------------------------------------------------------
 
-    def handle(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Reply | SlowMigration:
+    def handle(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Reply | Stream | SlowMigration:
         with self._lock:
             self.requests.append(Recorded(method, path, body, headers))
             scripted = self._scripts.get((method, path))
@@ -239,6 +264,8 @@ class FakeForgejo:
             if method == "DELETE":
                 del self.repos[repo["id"]]
                 return Reply(204)
+        if rest == ["topics"] and method == "PUT":
+            return self._set_topics(repo, body)
         if rest == ["mirror-sync"] and method == "POST":
             if not repo["mirror"]:
                 return self._error(400, "Repository is not a mirror")
@@ -267,6 +294,9 @@ class FakeForgejo:
         repo = self._new_repo(self.owners[owner.lower()], body["repo_name"], body["clone_addr"],
                               bool(body.get("private")), description)  # fmt: skip
         repo.update(mirror=bool(body.get("mirror")), mirror_interval="", has_actions=self.actions_on_new_mirrors)
+        repo["empty"] = True  # until the clone is in
+        if body.get("service") == "github":
+            repo["topics"] = list(self.github_topics)  # the GitHub downloader imports them
         if slow is not None:
             started()
             self._lock.release()  # let GETs see the half-migrated repository meanwhile
@@ -291,6 +321,7 @@ class FakeForgejo:
                 f"{format_duration(parse_duration(self.min_interval))}",
             )  # fmt: skip
         repo["mirror_interval"] = format_duration(nanoseconds) if repo["mirror"] else ""
+        repo["empty"] = False
         return Reply(201, repo)
 
     def _edit(self, repo: dict[str, Any], body: Any) -> Reply:
@@ -319,6 +350,25 @@ class FakeForgejo:
         if "has_actions" in body and self.actions_enabled:
             repo["has_actions"] = body["has_actions"]
         return Reply(200, repo)
+
+    def _set_topics(self, repo: dict[str, Any], body: Any) -> Reply:
+        """PUT /repos/{owner}/{repo}/topics: Forgejo 13's UpdateTopics and SanitizeAndValidateTopics."""
+        problem = self._schema_problem("RepoTopicOptions", body)
+        if problem:
+            return self._error(422, problem)
+        valid: list[str] = []
+        invalid: list[str] = []
+        for topic in body.get("topics") or []:
+            topic = topic.strip().lower()
+            if not topic or topic in valid:
+                continue
+            (valid if len(topic) <= 35 and _TOPIC.fullmatch(topic) else invalid).append(topic)
+        if len(valid) > MAX_TOPICS:
+            return Reply(422, {"invalidTopics": None, "message": "Exceeding maximum number of topics per repo"})
+        if invalid:
+            return Reply(422, {"invalidTopics": invalid, "message": "Topic names are invalid"})
+        repo["topics"] = valid
+        return Reply(204)
 
     def _dispatch(self, repo: dict[str, Any], workflow: str, body: Any) -> Reply:
         problem = self._schema_problem("DispatchWorkflowOption", body)
@@ -357,6 +407,7 @@ class FakeForgejo:
             "default_branch": "main",
             "empty": False,
             "archived": False,
+            "topics": [],
         }
         self._set_name(repo, name)
         self.repos[repo_id] = repo
@@ -384,7 +435,7 @@ def _handler_for(fake: FakeForgejo) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._serve()
 
-        do_POST = do_PATCH = do_DELETE = do_GET
+        do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -396,16 +447,20 @@ def _handler_for(fake: FakeForgejo) -> type[BaseHTTPRequestHandler]:
                 started = self._hang_up if reply.drop_connection else lambda: None
                 with fake._lock:
                     reply = fake.run_slow_migration(body, reply, started)
-            if reply.delay:
-                time.sleep(reply.delay)
-            # A str body is sent as plain text, the way a proxy's error page arrives.
-            is_text = isinstance(reply.body, str)
-            payload = b"" if reply.body is None else reply.body.encode() if is_text else json.dumps(reply.body).encode()
             try:
+                if isinstance(reply, Stream):
+                    self._stream(reply)
+                    return
+                if reply.delay:
+                    time.sleep(reply.delay)
+                # A str body is sent as plain text, the way a proxy's error page arrives.
+                is_text = isinstance(reply.body, str)
+                body = reply.body
+                payload = b"" if body is None else body.encode() if is_text else json.dumps(body).encode()
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                if payload:
+                if payload and "Content-Type" not in reply.headers:
                     content_type = "text/plain" if is_text else "application/json"
                     self.send_header("Content-Type", f"{content_type};charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
@@ -413,6 +468,18 @@ def _handler_for(fake: FakeForgejo) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(payload)
             except OSError:
                 pass  # the client gave up or was hung up on (timeout tests); Forgejo would carry on too
+
+        def _stream(self, reply: Stream) -> None:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "application/json")
+            if reply.announce_length:
+                self.send_header("Content-Length", str(reply.size))
+            self.end_headers()
+            block = b" " * reply.chunk
+            for sent in range(0, reply.size, reply.chunk):
+                self.wfile.write(block[: reply.size - sent])
+                self.wfile.flush()
+                time.sleep(reply.interval)
 
         def _hang_up(self) -> None:
             self.close_connection = True
