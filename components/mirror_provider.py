@@ -30,7 +30,7 @@ Lifecycle (request budget, asserted by the tests):
 * ``update``: one ``PATCH`` with only the changed fields, never ``archived``
   (a 422 on a mirror). ``has_actions`` is sent only when it changes: enabling
   Actions cancels and re-registers the repository's scheduled runs. Changes
-  to credentials, api_url, TLS or timeouts alone send nothing.
+  to credentials, api_url, TLS, timeouts or the size bound alone send nothing.
 * ``delete``: ``GET /repositories/{id}`` to find the repository even if it
   was renamed, then ``DELETE``; 404 means already gone. To keep the Forgejo
   repository when the resource goes away, use Pulumi's ``retain_on_delete``
@@ -101,6 +101,7 @@ CONNECTION_PROPERTIES = (
     "request_timeout",
     "migrate_timeout",
     "retry_backoff_factor",
+    "max_response_bytes",
 )
 # Changing any of these needs a new repository: no API changes a pull mirror's remote or credentials.
 REPLACE_PROPERTIES = ("owner", "name", "clone_addr", "service", "lfs", "wiki", "upstream_token")
@@ -213,6 +214,8 @@ class ForgejoMirrorArgs(NamedTuple):
     request_timeout: pulumi.Input[float] | None = None
     migrate_timeout: pulumi.Input[float] | None = None
     retry_backoff_factor: pulumi.Input[float] | None = None
+    max_response_bytes: pulumi.Input[int] | None = None
+    """The largest answer read from Forgejo (4 MiB by default); a bigger one is an error."""
 
     @classmethod
     def from_spec(
@@ -309,6 +312,12 @@ def _connection_problems(known: Mapping[str, Any]) -> list[tuple[str, str]]:
         value = known.get(key)
         if key in known and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
             problems.append((key, "must be a positive number of seconds"))
+    size = known.get("max_response_bytes")
+    # Numbers cross the wire as floats, so a whole float counts as whole.
+    if "max_response_bytes" in known and (
+        isinstance(size, bool) or not isinstance(size, int | float) or size < 1024 or size != int(size)
+    ):
+        problems.append(("max_response_bytes", "must be a whole number of bytes, at least 1024"))
     return problems
 
 
@@ -389,6 +398,7 @@ def _client(props: Mapping[str, Any], subject: str) -> Iterator["ForgejoClient"]
         request_timeout=float(_plain(props.get("request_timeout")) or defaults.request_timeout),
         migrate_timeout=float(_plain(props.get("migrate_timeout")) or defaults.migrate_timeout),
         backoff_factor=float(_plain(props.get("retry_backoff_factor")) or defaults.backoff_factor),
+        max_response_bytes=int(_plain(props.get("max_response_bytes")) or defaults.max_response_bytes),
     )
     upstream_token = _plain(props.get("upstream_token"))
     with (

@@ -7,9 +7,12 @@ import os
 import re
 import socket
 import threading
+import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
@@ -35,7 +38,7 @@ from tests.conftest_mirrors import (
     running_fake,
     server_tls_context,
 )
-from tests.fake_forgejo import FakeForgejo, Reply, SlowMigration
+from tests.fake_forgejo import FakeForgejo, Reply, SlowMigration, Stream
 
 BASIC = ApiCredentials(username=ADMIN_USER, password=ADMIN_PASSWORD)
 FAST = Timing(request_timeout=2.0, backoff_factor=FAST_BACKOFF)
@@ -255,11 +258,232 @@ def test_every_call_carries_an_explicit_timeout(fake: FakeForgejo, monkeypatch: 
         client.get_repo("forgejo_admin/mcp")
         client.get_repo_by_id(1)
         client.edit_repo("forgejo_admin/mcp", {"has_actions": True})
+        client.set_topics("forgejo_admin/mcp", ["mcp"])
         client.sync_mirror("forgejo_admin/mcp")
         client.dispatch_workflow("forgejo_admin/mcp", "ci.yml", "main")
         client.delete_repo("forgejo_admin/mcp")
-    assert timeouts == [("GET", 7.0), ("POST", 660.0), ("GET", 7.0), ("GET", 7.0), ("PATCH", 7.0), ("POST", 7.0),
-                        ("POST", 7.0), ("DELETE", 7.0)]  # fmt: skip
+    assert timeouts == [("GET", 7.0), ("POST", 660.0), ("GET", 7.0), ("GET", 7.0), ("PATCH", 7.0), ("PUT", 7.0),
+                        ("POST", 7.0), ("POST", 7.0), ("DELETE", 7.0)]  # fmt: skip
+
+
+# -- bounded: deadlines and the size cap ------------------------------------
+
+
+def test_a_body_dripping_a_byte_at_a_time_is_cut_off_at_the_calls_deadline(fake: FakeForgejo) -> None:
+    # Each byte comes well within the 0.3 s read timeout; the whole answer would take 20 s.
+    fake.script("GET", REPO, Stream(200, size=200, chunk=1, interval=0.1))
+    timing = Timing(request_timeout=0.3, backoff_factor=FAST_BACKOFF)  # deadline 0.3 + 2 * 0.3 s
+    started = time.monotonic()
+    with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError) as raised:
+        client.get_repo("forgejo_admin/mcp")
+    assert time.monotonic() - started < 2.0
+    assert str(raised.value) == (
+        "forgejo_admin/mcp: GET /api/v1/repos/forgejo_admin/mcp answered HTTP 200 but had not sent its whole answer "
+        "within the call's deadline of 0.9 s; something between here and Forgejo is stalling"
+    )
+
+
+def test_retries_stop_at_the_calls_deadline(fake: FakeForgejo) -> None:
+    fake.script("GET", REPO, *[Reply(503, "unavailable")] * 10)
+    timing = Timing(request_timeout=0.2, backoff_factor=1.0)  # backoff 0, 2, 4, 8 s; deadline 0.6 s
+    started = time.monotonic()
+    with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError, match="HTTP 503: unavailable"):
+        client.get_repo("forgejo_admin/mcp")
+    assert time.monotonic() - started < 1.5
+    assert fake.count("GET", REPO) == 3  # at once, again at once, and once more after a sleep cut to the deadline
+
+
+def test_the_readiness_wait_has_a_total(fake: FakeForgejo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forgejo_api, "READY_DEADLINE", 0.5)
+    fake.script("GET", "/api/v1/version", *[Reply(503, "no healthy upstream")] * (forgejo_api.READY_RETRIES + 5))
+    started = time.monotonic()
+    timing = Timing(request_timeout=2.0, backoff_factor=0.2)
+    with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError, match="HTTP 503"):
+        client.wait_until_ready()
+    assert time.monotonic() - started < 1.5
+    assert fake.count("GET", "/api/v1/version") < forgejo_api.READY_RETRIES
+
+
+@pytest.mark.parametrize("announce_length", [True, False], ids=["with-content-length", "until-close"])
+def test_a_huge_body_is_an_error_not_a_memory_spike(fake: FakeForgejo, announce_length: bool) -> None:
+    fake.script("GET", REPO, Stream(200, size=400 * 1024 * 1024, announce_length=announce_length))
+    tracemalloc.start()
+    try:
+        with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
+            client.get_repo("forgejo_admin/mcp")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024
+    announced = f" ({400 * 1024 * 1024} bytes announced)" if announce_length else ""
+    assert str(raised.value) == (
+        "forgejo_admin/mcp: GET /api/v1/repos/forgejo_admin/mcp answered HTTP 200 with a body larger than "
+        f"max_response_bytes (4194304 bytes){announced}, and was not read further; "
+        "is api_url pointing at Forgejo's API?"
+    )
+
+
+def test_the_size_cap_is_configurable(fake: FakeForgejo) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, description="x" * 3000)
+    small = Timing(request_timeout=2.0, max_response_bytes=2048)
+    with client_for(fake.api_url, small) as client, pytest.raises(ForgejoApiError, match=r"max_response_bytes \(2048 "):
+        client.get_repo("forgejo_admin/mcp")
+    with client_for(fake.api_url) as client:
+        assert client.get_repo("forgejo_admin/mcp") is not None
+
+
+# -- only the configured origin ---------------------------------------------
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[FakeForgejo]:
+    """A second Forgejo on another port: another origin, which must never be spoken to."""
+    with running_fake() as server:
+        server.add_repo("victim", "other", original_url=CLONE_ADDR)
+        yield server
+
+
+OTHER_ORIGIN_CALLS = [
+    ("GET", REPO, lambda client: client.get_repo("forgejo_admin/mcp")),
+    ("GET", "/api/v1/repositories/1", lambda client: client.get_repo_by_id(1)),
+    ("PATCH", REPO, lambda client: client.edit_repo("forgejo_admin/mcp", {"private": True})),
+    ("PUT", f"{REPO}/topics", lambda client: client.set_topics("forgejo_admin/mcp", ["mcp"])),
+    ("DELETE", REPO, lambda client: client.delete_repo("forgejo_admin/mcp")),
+    ("POST", f"{REPO}/mirror-sync", lambda client: client.sync_mirror("forgejo_admin/mcp")),
+    ("POST", MIGRATE, lambda client: client.migrate(dict(MIGRATE_OPTIONS))),
+]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+@pytest.mark.parametrize(
+    ("method", "path", "call"), OTHER_ORIGIN_CALLS, ids=[f"{m} {p}" for m, p, _ in OTHER_ORIGIN_CALLS]
+)
+def test_no_redirect_to_another_origin_is_followed(
+    fake: FakeForgejo, elsewhere: FakeForgejo, status: int, method: str, path: str, call: Any
+) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR)
+    fake.script(method, path, Reply(status, None, {"Location": f"{elsewhere.api_url}/repos/victim/other"}))
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
+        call(client)
+    assert elsewhere.requests == []  # not even an unauthenticated request
+    assert str(raised.value) == (
+        f"forgejo_admin/mcp: {method} {path} answered HTTP {status}, redirecting to another origin "
+        f"({elsewhere.url}). Not followed, and no credentials were sent there: api_url must be Forgejo's own address."
+    )
+
+
+def test_a_redirect_to_another_port_or_scheme_of_the_same_host_is_another_origin(
+    fake: FakeForgejo, elsewhere: FakeForgejo
+) -> None:
+    https = fake.url.replace("http://", "https://")
+    fake.script("GET", REPO, Reply(301, None, {"Location": f"{https}/api/v1/repos/forgejo_admin/mcp"}))
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError, match="redirecting to another origin"):
+        client.get_repo("forgejo_admin/mcp")
+    assert fake.count("GET", REPO) == 1
+
+
+def test_same_origin_redirects_are_followed_a_bounded_number_of_times(fake: FakeForgejo) -> None:
+    loop = Reply(302, None, {"Location": REPO})  # relative, as Forgejo writes it
+    fake.script("GET", REPO, *[loop] * (forgejo_api.MAX_REDIRECTS + 3))
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError, match="answered HTTP 302, redirecting"):
+        client.get_repo("forgejo_admin/mcp")
+    assert fake.count("GET", REPO) == forgejo_api.MAX_REDIRECTS
+
+
+# -- answers of the wrong shape ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "what"),
+    [
+        (Reply(200, []), "JSON that is not an object (list)"),
+        (Reply(200, "null", {"Content-Type": "application/json"}), "JSON that is not an object (NoneType)"),
+        (Reply(200, {}), "JSON that is not a Forgejo repository (no id; no full_name)"),
+        (Reply(200, {"id": "1", "full_name": "a/b"}), "JSON that is not a Forgejo repository (id is str, not int)"),
+        (Reply(200, {"id": True, "full_name": "a/b"}), "(id is bool, not int)"),
+        (Reply(200, {"id": 1, "full_name": "ab"}), "(full_name is not owner/name)"),
+        (Reply(200, {"id": 1, "full_name": "a/b", "topics": [1]}), "(topics are not all strings)"),
+        (Reply(200, {"id": 1, "full_name": "a/b", "mirror": "yes"}), "(mirror is str, not bool)"),
+        (Reply(200, "plain words"), "a body that is not JSON"),
+        (
+            Reply(200, "<!DOCTYPE html><html><title>Forgejo</title></html>", {"Content-Type": "text/html"}),
+            "an HTML page",
+        ),
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_a_clear_error(fake: FakeForgejo, reply: Reply, what: str) -> None:
+    fake.script("GET", REPO, reply)
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
+        client.get_repo("forgejo_admin/mcp")
+    message = str(raised.value)
+    assert message.startswith("forgejo_admin/mcp: GET /api/v1/repos/forgejo_admin/mcp answered HTTP 200 with ")
+    assert what in message
+    assert message.endswith("?")  # it asks whether api_url points at Forgejo's API
+    assert raised.value.status == 200
+
+
+def test_a_created_mirror_of_the_wrong_shape_is_a_clear_error(fake: FakeForgejo) -> None:
+    fake.script("POST", MIGRATE, Reply(201, {}))
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
+        client.migrate(dict(MIGRATE_OPTIONS))
+    assert "POST /api/v1/repos/migrate answered HTTP 201 with JSON that is not a Forgejo repository" in str(
+        raised.value
+    )
+
+
+def test_a_repository_fetched_by_id_must_carry_that_id(fake: FakeForgejo) -> None:
+    fake.script("GET", "/api/v1/repositories/7", Reply(200, {"id": 8, "full_name": "forgejo_admin/mcp"}))
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
+        client.get_repo_by_id(7)
+    assert str(raised.value) == (
+        "forgejo_admin/mcp: GET /api/v1/repositories/7 answered with repository id 8, not 7; "
+        "is api_url pointing at Forgejo's API?"
+    )
+
+
+def test_an_html_error_page_is_named_by_its_title(fake: FakeForgejo) -> None:
+    page = "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center>" + "x" * 5000
+    fake.script("GET", REPO, Reply(502, page, {"Content-Type": "text/html"}), *[Reply(502, page)] * 4)
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
+        client.get_repo("forgejo_admin/mcp")
+    assert str(raised.value) == (
+        "forgejo_admin/mcp: GET /api/v1/repos/forgejo_admin/mcp failed with HTTP 502: an HTML page titled "
+        "'502 Bad Gateway', not Forgejo's JSON (a proxy or gateway answered)"
+    )
+
+
+# -- topics ----------------------------------------------------------------
+
+
+def test_topics_are_replaced_in_one_request(fake: FakeForgejo) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, topics=("old",))
+    with client_for(fake.api_url) as client:
+        client.set_topics("forgejo_admin/mcp", ["mcp", "pulumi-claim-0123456789ab"])
+    assert fake.bodies("PUT", f"{REPO}/topics") == [{"topics": ["mcp", "pulumi-claim-0123456789ab"]}]
+    assert fake.repo("forgejo_admin/mcp")["topics"] == ["mcp", "pulumi-claim-0123456789ab"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("topics", "message"),
+    [
+        (["Has Space"], "Topic names are invalid"),
+        (["-leading-dash"], "Topic names are invalid"),
+        (["x" * 36], "Topic names are invalid"),
+        ([f"t{n}" for n in range(26)], "Exceeding maximum number of topics per repo"),
+    ],
+)
+def test_topics_follow_forgejos_rules(fake: FakeForgejo, topics: list[str], message: str) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR)
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError, match=f"HTTP 422: {message}"):
+        client.set_topics("forgejo_admin/mcp", topics)
+    assert fake.repo("forgejo_admin/mcp")["topics"] == []  # type: ignore[index]
+
+
+def test_topics_are_trimmed_lowered_and_deduplicated_as_forgejo_does(fake: FakeForgejo) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR)
+    with client_for(fake.api_url) as client:
+        client.set_topics("forgejo_admin/mcp", [" MCP ", "mcp", ""])
+    assert fake.repo("forgejo_admin/mcp")["topics"] == ["mcp"]  # type: ignore[index]
 
 
 # -- writes and errors -----------------------------------------------------
@@ -364,11 +588,47 @@ def test_tls_is_verified_against_the_given_ca_bundle(tls_fake: FakeForgejo, tls_
         assert client.wait_until_ready() == "13.0.3+gitea-1.22.0"
 
 
-def test_tls_is_verified_by_default_and_the_error_says_what_to_set(tls_fake: FakeForgejo) -> None:
+def test_tls_with_an_unknown_ca_and_no_ca_bundle_says_to_set_one(tls_fake: FakeForgejo) -> None:
     with tls_verify(None, insecure=False) as verify, client_for(tls_fake.api_url, verify=verify) as client:
         assert verify is True
-        with pytest.raises(ForgejoApiError, match="TLS verification failed; set ca_bundle"):
+        with pytest.raises(ForgejoApiError) as raised:
             client.wait_until_ready()
+    assert str(raised.value) == (
+        "forgejo_admin/mcp: GET /api/v1/version failed: TLS: the server's certificate is signed by a CA this machine "
+        "does not trust (self-signed certificate), and ca_bundle is not set; set ca_bundle to the CA that signed "
+        "Forgejo's certificate (goldentooth's Step-CA root)"
+    )
+
+
+def test_tls_with_an_unknown_ca_says_the_ca_bundle_is_not_the_right_one(tls_fake: FakeForgejo, tmp_path: Path) -> None:
+    other_ca, _ = make_tls_files(tmp_path)  # a CA, but not the one that signed the server's certificate
+    with (
+        tls_verify(other_ca.read_text(), insecure=False) as verify,
+        client_for(tls_fake.api_url, verify=verify) as client,
+        pytest.raises(ForgejoApiError, match=r"not signed by the CA in ca_bundle \(self-signed certificate\); set"),
+    ):
+        client.wait_until_ready()
+
+
+def test_tls_with_a_host_name_the_certificate_does_not_name_says_so(
+    tls_fake: FakeForgejo, tls_files: tuple[Path, Path]
+) -> None:
+    by_name = tls_fake.api_url.replace("127.0.0.1", "localhost")  # the certificate names only IP 127.0.0.1
+    with (
+        tls_verify(tls_files[0].read_text(), insecure=False) as verify,
+        client_for(by_name, verify=verify) as client,
+        pytest.raises(ForgejoApiError) as raised,
+    ):
+        client.wait_until_ready()
+    assert "TLS: the server's certificate is not valid for localhost (Hostname mismatch" in str(raised.value)
+    assert "use a host name in api_url that the certificate names" in str(raised.value)
+
+
+def test_tls_against_a_plain_http_server_says_so(fake: FakeForgejo) -> None:
+    with client_for(fake.api_url.replace("http://", "https://")) as client, pytest.raises(ForgejoApiError) as raised:
+        client.wait_until_ready()
+    assert "it looks like plain http on an https:// URL. Use http:// in api_url" in str(raised.value)
+    assert fake.calls() == []  # the fake saw a TLS hello, not a request
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -392,3 +652,26 @@ def test_the_ca_bundle_file_exists_only_while_in_use() -> None:
 def test_redact_removes_url_userinfo_and_known_secrets() -> None:
     text = "fatal: could not read from https://oauth2:ghp_x@github.com/o/r.git (user:SECRETPW@host)"
     assert redact(text, ["SECRETPW"]) == "fatal: could not read from https://***@github.com/o/r.git (user:***@host)"
+
+
+ODD_PASSWORD = "SENTINEL p@ss/w:rd%&+"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        quote(ODD_PASSWORD, safe=""),
+        quote(ODD_PASSWORD, safe="").lower(),  # some servers write the escapes in lower case
+        quote(ODD_PASSWORD),
+        quote_plus(ODD_PASSWORD),
+        base64.b64encode(f"{ADMIN_USER}:{ODD_PASSWORD}".encode()).decode(),  # the Basic header's value
+        base64.b64encode(f"{ADMIN_USER}:{ODD_PASSWORD}".encode()).decode().rstrip("="),
+    ],
+)
+def test_an_echoed_credential_is_redacted_in_its_encoded_forms(fake: FakeForgejo, echo: str) -> None:
+    fake.password = ODD_PASSWORD
+    fake.script("GET", REPO, Reply(400, {"message": f"bad request from ...{echo}... (echoed)"}))
+    credentials = ApiCredentials(username=ADMIN_USER, password=ODD_PASSWORD)
+    with client_for(fake.api_url, credentials=credentials) as client, pytest.raises(ForgejoApiError) as raised:
+        client.get_repo("forgejo_admin/mcp")
+    assert str(raised.value).endswith("failed with HTTP 400: bad request from ...***... (echoed)")

@@ -14,6 +14,7 @@ from components.forgejo_api import ForgejoApiError
 from components.mirror_provider import DEFAULTS, ForgejoMirrorProvider, MirrorError, input_problems
 from tests.conftest_mirrors import (
     ADMIN_PASSWORD,
+    CLONE_ADDR,
     MIGRATE_OPTIONS,
     UPSTREAM_TOKEN,
     checked_props,
@@ -90,6 +91,20 @@ def test_check_allows_manual_sync_only() -> None:
 )
 def test_check_refuses_bad_inputs(override: dict[str, Any], prop: str) -> None:
     assert [f.property for f in PROVIDER.check({}, raw_props(CLOSED_PORT_URL, **override)).failures] == [prop]
+
+
+@pytest.mark.parametrize("size", [1024, 1048576.0])  # numbers cross the wire as floats
+def test_check_accepts_a_whole_max_response_bytes(size: float) -> None:
+    assert PROVIDER.check({}, raw_props(CLOSED_PORT_URL, max_response_bytes=size)).failures == []
+
+
+@pytest.mark.parametrize("size", [0, 1023, 2048.5, "4MiB", True])
+def test_check_refuses_a_max_response_bytes_that_is_not_a_whole_number_of_bytes(size: object) -> None:
+    [failure] = PROVIDER.check({}, raw_props(CLOSED_PORT_URL, max_response_bytes=size)).failures
+    assert (failure.property, failure.reason) == (
+        "max_response_bytes",
+        "must be a whole number of bytes, at least 1024",
+    )
 
 
 def test_check_requires_the_identifying_inputs() -> None:
@@ -352,6 +367,48 @@ def test_read_without_a_numeric_id_looks_up_owner_and_name(fake: FakeForgejo) ->
     assert fake.calls() == [("GET", REPO_PATH)]
 
 
+@pytest.fixture
+def elsewhere() -> Iterator[FakeForgejo]:
+    """Another Forgejo on another port: another origin, never to be spoken to."""
+    with running_fake() as server:
+        server.add_repo("victim", "precious", original_url=CLONE_ADDR, private=True, description="foreign")
+        yield server
+
+
+def redirect_elsewhere(fake: FakeForgejo, elsewhere: FakeForgejo, method: str, path: str) -> None:
+    fake.script(method, path, Reply(302, None, {"Location": f"{elsewhere.api_url}/repositories/1"}))
+
+
+def test_read_never_reports_a_foreign_answer_as_drift(fake: FakeForgejo, elsewhere: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    redirect_elsewhere(fake, elsewhere, "GET", f"/api/v1/repositories/{repo_id}")
+    with pytest.raises(ForgejoApiError, match="redirecting to another origin"):
+        PROVIDER.read(repo_id, outs)
+    assert elsewhere.requests == []
+
+
+def test_read_of_an_answer_about_another_repository_is_an_error_not_drift(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.script("GET", f"/api/v1/repositories/{repo_id}", Reply(200, {**fake.repos[1], "id": 2, "private": True}))
+    with pytest.raises(ForgejoApiError, match="answered with repository id 2, not 1"):
+        PROVIDER.read(repo_id, outs)
+
+
+@pytest.mark.parametrize("body", [[], {}, "<html><title>Sign in</title></html>"])
+def test_read_of_an_answer_of_the_wrong_shape_is_a_clear_error(fake: FakeForgejo, body: Any) -> None:
+    repo_id, outs = create(fake)
+    fake.script("GET", f"/api/v1/repositories/{repo_id}", Reply(200, body))
+    with pytest.raises(ForgejoApiError, match=r"^forgejo_admin/mcp: GET /api/v1/repositories/1 answered HTTP 200 with"):
+        PROVIDER.read(repo_id, outs)
+
+
+def test_max_response_bytes_reaches_the_client(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.repos[1]["description"] = "x" * 2000
+    with pytest.raises(ForgejoApiError, match=r"larger than max_response_bytes \(1024 bytes\)"):
+        PROVIDER.read(repo_id, {**outs, "max_response_bytes": 1024.0})  # a number, as it crosses the wire
+
+
 # -- update ----------------------------------------------------------------
 
 
@@ -445,3 +502,14 @@ def test_delete_never_removes_a_different_repository_that_took_the_name(fake: Fa
     newcomer = fake.add_repo("forgejo_admin", "mcp", mirror=False)
     PROVIDER.delete(repo_id, outs)
     assert fake.repo("forgejo_admin/mcp") == newcomer
+
+
+def test_delete_never_follows_a_redirect_to_another_origin(fake: FakeForgejo, elsewhere: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    redirect_elsewhere(fake, elsewhere, "GET", f"/api/v1/repositories/{repo_id}")
+    fake.clear_log()
+    with pytest.raises(ForgejoApiError, match="redirecting to another origin"):
+        PROVIDER.delete(repo_id, outs)
+    assert elsewhere.requests == []
+    assert fake.writes() == []
+    assert elsewhere.repo("victim/precious") is not None
