@@ -27,6 +27,8 @@ PROVIDER = ForgejoMirrorProvider()
 VERSION = ("GET", "/api/v1/version")
 MIGRATE = ("POST", "/api/v1/repos/migrate")
 REPO_PATH = "/api/v1/repos/forgejo_admin/mcp"
+TOPICS = ("PUT", f"{REPO_PATH}/topics")
+CLAIM = re.compile(r"pulumi-claim-[0-9a-f]{12}")
 CLOSED_PORT_URL = "http://127.0.0.1:9/api/v1"  # discard port: nothing listens, any request would fail
 
 
@@ -203,6 +205,11 @@ def test_diff_updates_in_place(change: dict[str, Any]) -> None:
     assert (result.changes, result.replaces) == (True, [])
 
 
+def test_diff_ignores_the_claim_which_is_state_only() -> None:
+    state, news = state_and_news()
+    assert PROVIDER.diff("1", {**state, "claim": "pulumi-claim-0123456789ab"}, news).changes is False
+
+
 def test_diff_treats_an_unknown_replacing_input_as_a_replacement() -> None:
     state, news = state_and_news(clone_addr=Unknown())
     assert PROVIDER.diff("1", state, news).replaces == ["clone_addr"]
@@ -225,9 +232,9 @@ def test_check_then_diff_for_an_unchanged_up_makes_no_request(fake: FakeForgejo)
 # -- create ----------------------------------------------------------------
 
 
-def test_create_migrates_then_enables_actions_in_one_patch(fake: FakeForgejo) -> None:
+def test_create_migrates_claims_then_enables_actions_in_one_patch(fake: FakeForgejo) -> None:
     repo_id, outs = create(fake)
-    assert after_readiness(fake) == [MIGRATE, ("PATCH", REPO_PATH)]
+    assert after_readiness(fake) == [MIGRATE, TOPICS, ("PATCH", REPO_PATH)]
     assert fake.bodies(*MIGRATE) == [MIGRATE_OPTIONS]
     # Actions start off on a mirror, and the github service imported GitHub's description over the empty one.
     assert fake.bodies("PATCH", REPO_PATH) == [{"has_actions": True, "description": ""}]
@@ -239,17 +246,27 @@ def test_create_migrates_then_enables_actions_in_one_patch(fake: FakeForgejo) ->
         "has_actions": True,
         "mirror_interval": "5m0s",
     }
+    # The claim: in the state, and in the repository beside the topics GitHub's import brought.
+    assert CLAIM.fullmatch(outs["claim"])
+    assert fake.bodies(*TOPICS) == [{"topics": ["mcp", "model-context-protocol", outs["claim"]]}]
+    assert fake.repos[1]["topics"] == ["mcp", "model-context-protocol", outs["claim"]]
+
+
+def test_every_resource_gets_its_own_claim(fake: FakeForgejo) -> None:
+    _, first = create(fake)
+    _, second = create(fake, name="gitops")
+    assert first["claim"] != second["claim"]
 
 
 def test_create_sends_no_patch_when_the_server_already_matches(fake: FakeForgejo) -> None:
     fake.actions_on_new_mirrors = True  # e.g. DEFAULT_MIRROR_REPO_UNITS includes repo.actions
     create(fake, service="git")
-    assert after_readiness(fake) == [MIGRATE]
+    assert after_readiness(fake) == [MIGRATE, TOPICS]
 
 
 def test_create_leaves_actions_off_when_not_wanted(fake: FakeForgejo) -> None:
     _, outs = create(fake, has_actions=False, service="git")
-    assert after_readiness(fake) == [MIGRATE]
+    assert after_readiness(fake) == [MIGRATE, TOPICS]
     assert outs["has_actions"] is False
 
 
@@ -272,7 +289,7 @@ def test_create_adopts_an_existing_mirror_of_the_same_upstream_with_one_patch(fa
         private=True, description="old",
     )  # fmt: skip
     repo_id, outs = create(fake)
-    assert after_readiness(fake) == [MIGRATE, ("GET", REPO_PATH), ("PATCH", REPO_PATH)]
+    assert after_readiness(fake) == [MIGRATE, ("GET", REPO_PATH), TOPICS, ("PATCH", REPO_PATH)]
     assert fake.bodies("PATCH", REPO_PATH) == [
         {"has_actions": True, "mirror_interval": "5m", "private": False, "description": ""}
     ]
@@ -308,7 +325,7 @@ def test_create_follows_a_migration_that_outlasts_the_request_timeout(fake: Fake
 def test_create_can_kick_the_first_run_by_sync_and_workflow_dispatch(fake: FakeForgejo) -> None:
     create(fake, sync_after_create=True, dispatch_workflow="ci.yml")
     dispatch = f"{REPO_PATH}/actions/workflows/ci.yml/dispatches"
-    assert after_readiness(fake) == [MIGRATE, ("PATCH", REPO_PATH), ("POST", f"{REPO_PATH}/mirror-sync"),
+    assert after_readiness(fake) == [MIGRATE, TOPICS, ("PATCH", REPO_PATH), ("POST", f"{REPO_PATH}/mirror-sync"),
                                      ("POST", dispatch)]  # fmt: skip
     assert fake.bodies("POST", dispatch) == [{"ref": "main"}]  # the repository's default branch
 
@@ -324,6 +341,40 @@ def test_create_surfaces_forgejos_422_with_the_repo_and_call(fake: FakeForgejo) 
         create(fake)
     assert str(raised.value) == (
         "forgejo_admin/mcp: POST /api/v1/repos/migrate failed with HTTP 422: You can not import from disallowed hosts."
+    )
+
+
+# -- create: claims ------------------------------------------------------
+
+
+def test_adoption_replaces_another_resources_claim_and_keeps_the_other_topics(fake: FakeForgejo) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, topics=("mcp", "pulumi-claim-aaaaaaaaaaaa"))
+    _, outs = create(fake)
+    assert fake.repos[1]["topics"] == ["mcp", outs["claim"]]
+    assert outs["claim"] != "pulumi-claim-aaaaaaaaaaaa"
+
+
+def test_an_adoption_that_cannot_be_claimed_fails_and_changes_nothing(fake: FakeForgejo) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, topics=("pulumi-claim-aaaaaaaaaaaa",))
+    fake.script(*TOPICS, Reply(500, {"message": "database is locked"}))
+    with pytest.raises(MirrorError) as raised:
+        create(fake)
+    assert str(raised.value).startswith(
+        "forgejo_admin/mcp: PUT /api/v1/repos/forgejo_admin/mcp/topics failed with HTTP 500: database is locked. "
+        "The repository exists, but could not be claimed for this resource, so it was not adopted"
+    )
+    assert [r.method for r in fake.writes()] == ["POST", "PUT"]  # no PATCH
+    assert fake.repos[1]["topics"] == ["pulumi-claim-aaaaaaaaaaaa"]
+
+
+def test_a_failed_claim_after_migrate_is_a_warning_and_the_mirror_is_kept_in_the_state(
+    fake: FakeForgejo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.script(*TOPICS, Reply(422, {"message": "Exceeding maximum number of topics per repo"}))
+    repo_id, outs = create(fake)
+    assert (repo_id, outs["claim"], outs["has_actions"]) == ("1", "", True)
+    assert "carries no claim: deleting this resource deletes the repository only while no other resource claims it" in (
+        capsys.readouterr().err
     )
 
 
@@ -421,6 +472,12 @@ def test_update_sends_one_patch_with_only_the_changed_fields(fake: FakeForgejo) 
     assert ((result.outs or {})["mirror_interval"], (result.outs or {})["description"]) == ("15m0s", "mirror")
 
 
+def test_update_keeps_the_claim(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    result = PROVIDER.update(repo_id, outs, checked_props(fake.api_url, mirror_interval="15m"))
+    assert (result.outs or {})["claim"] == outs["claim"]
+
+
 def test_update_resends_has_actions_only_when_it_changes(fake: FakeForgejo) -> None:
     repo_id, outs = create(fake)
     fake.clear_log()
@@ -435,7 +492,7 @@ def test_update_of_credentials_or_timeouts_only_sends_nothing(fake: FakeForgejo)
     news = checked_props(fake.api_url, api_auth={"token": "rotated"}, request_timeout=9.0, mirror_interval="5m0s")
     result = PROVIDER.update(repo_id, outs, news)
     assert fake.calls() == []
-    assert result.outs == {**news, **{key: outs[key] for key in ("full_name", "html_url", "clone_url")},
+    assert result.outs == {**news, **{key: outs[key] for key in ("full_name", "html_url", "clone_url", "claim")},
                            "mirror_interval": "5m0s"}  # fmt: skip
 
 
@@ -513,3 +570,65 @@ def test_delete_never_follows_a_redirect_to_another_origin(fake: FakeForgejo, el
     assert elsewhere.requests == []
     assert fake.writes() == []
     assert elsewhere.repo("victim/precious") is not None
+
+
+def test_delete_checks_the_claim_first(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    fake.clear_log()
+    PROVIDER.delete(repo_id, outs)
+    assert fake.calls() == [("GET", f"/api/v1/repositories/{repo_id}"), ("DELETE", REPO_PATH)]
+
+
+def test_create_then_delete_as_the_engine_orders_a_urn_change_keeps_the_repository(
+    fake: FakeForgejo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The mirror's URN changed (say the component was renamed, with no alias): the engine creates the
+    # new resource first -- it meets the repository (409) and adopts it -- then deletes the old one.
+    old_id, old = create(fake)
+    new_id, new = create(fake)
+    assert (new_id, len(fake.repos)) == (old_id, 1)
+    assert fake.repos[1]["topics"] == ["mcp", "model-context-protocol", new["claim"]]
+    capsys.readouterr()
+    PROVIDER.delete(old_id, old)
+    assert fake.repo("forgejo_admin/mcp") is not None
+    assert [r.method for r in fake.writes()].count("DELETE") == 0
+    assert capsys.readouterr().err == (
+        f"warning: forgejo_admin/mcp: left in Forgejo, not deleted: it no longer carries this resource's claim topic "
+        f"{old['claim']} (it carries {new['claim']}): another resource adopted it, for example after the mirror or "
+        "its component was renamed. Delete it in Forgejo if it should go.\n"
+    )
+    PROVIDER.delete(new_id, new)  # the resource that holds the claim deletes for real
+    assert fake.repos == {}
+
+
+def test_delete_leaves_a_repository_whose_claim_topic_was_removed(
+    fake: FakeForgejo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo_id, outs = create(fake)
+    fake.repos[1]["topics"] = ["mcp"]
+    PROVIDER.delete(repo_id, outs)
+    assert fake.repo("forgejo_admin/mcp") is not None
+    assert "(it carries no claim at all)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("topics", "deleted"),
+    [(("mcp",), True), (("mcp", "pulumi-claim-aaaaaaaaaaaa"), False)],
+    ids=["unclaimed", "claimed"],
+)
+def test_a_state_without_a_claim_deletes_only_an_unclaimed_repository(
+    fake: FakeForgejo, topics: tuple[str, ...], deleted: bool
+) -> None:
+    repo_id, outs = create(fake)
+    del outs["claim"]  # as a mirror created before claims has it
+    fake.repos[1]["topics"] = list(topics)
+    PROVIDER.delete(repo_id, outs)
+    assert (fake.repo("forgejo_admin/mcp") is None) is deleted
+
+
+def test_delete_without_a_repository_id_leaves_it(fake: FakeForgejo, capsys: pytest.CaptureFixture[str]) -> None:
+    _, outs = create(fake)
+    fake.clear_log()
+    PROVIDER.delete("forgejo_admin/mcp", outs)
+    assert fake.calls() == []
+    assert "left in Forgejo, not deleted: the state holds no repository id" in capsys.readouterr().err

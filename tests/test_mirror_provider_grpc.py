@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import grpc
 import pytest
@@ -37,10 +37,8 @@ from tests.conftest_mirrors import (
 from tests.fake_forgejo import FakeForgejo, Reply
 
 PROJECT = "goldentooth-forgejo"
-URN = (
-    f"urn:pulumi:test::{PROJECT}::goldentooth:index:Mirrors$pulumi-python:dynamic/forgejo:Mirror"
-    "::mirrors-forgejo_admin-mcp"
-)
+MIRROR_URN = f"urn:pulumi:test::{PROJECT}::goldentooth:index:Mirrors$pulumi-python:dynamic/forgejo:Mirror::"
+URN = f"{MIRROR_URN}mirrors/forgejo_admin/mcp"
 REPO_PATH = "/api/v1/repos/forgejo_admin/mcp"
 DIFF_NONE, DIFF_SOME = proto.DiffResponse.DIFF_NONE, proto.DiffResponse.DIFF_SOME
 
@@ -58,8 +56,21 @@ def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     return dict(rpc.deserialize_properties(struct))
 
 
+class HostLog:
+    """The provider host's stderr, where its warnings go (the CLI shows them)."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file, self._read = file, 0
+
+    def new_lines(self) -> str:
+        self._file.seek(self._read)
+        text = self._file.read().decode()
+        self._read += len(text.encode())
+        return text
+
+
 @pytest.fixture(scope="module")
-def host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+def host_process() -> Iterator[tuple[provider_pb2_grpc.ResourceProviderStub, HostLog]]:
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.dynamic"],
@@ -76,11 +87,24 @@ def host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
             stub = provider_pb2_grpc.ResourceProviderStub(channel)
             configured = stub.Configure(proto.ConfigureRequest(args=to_struct({})))
             assert configured.acceptSecrets is False
-            yield stub
+            yield stub, HostLog(stderr)
             channel.close()
         finally:
             process.terminate()
             process.wait(timeout=5)
+
+
+@pytest.fixture
+def host(
+    host_process: tuple[provider_pb2_grpc.ResourceProviderStub, HostLog],
+) -> provider_pb2_grpc.ResourceProviderStub:
+    return host_process[0]
+
+
+@pytest.fixture
+def host_log(host_process: tuple[provider_pb2_grpc.ResourceProviderStub, HostLog]) -> HostLog:
+    host_process[1].new_lines()  # only what this test causes
+    return host_process[1]
 
 
 @pytest.fixture
@@ -115,7 +139,8 @@ def test_lifecycle_check_create_read_diff_update_delete(
     assert outs["api_auth"] == secret({"username": ADMIN_USER, "password": ADMIN_PASSWORD})  # still secret
     assert outs["upstream_token"] == secret(UPSTREAM_TOKEN)
     assert fake.bodies("POST", "/api/v1/repos/migrate")[0]["auth_token"] == UPSTREAM_TOKEN
-    assert len(fake.calls()) <= 1 + 3  # readiness, then at most three
+    assert len(fake.calls()) <= 1 + 3  # readiness, then migrate, claim and one PATCH
+    assert outs["claim"] in fake.repos[1]["topics"]
 
     fake.clear_log()
     read = host.Read(proto.ReadRequest(id=created.id, urn=URN, properties=created.properties, inputs=checked.inputs))
@@ -169,3 +194,38 @@ def test_an_api_error_reaches_the_engine_as_the_message_without_credentials(
         "Authentication failed: https://***@github.com/goldentooth/mcp.git"
     ) in details
     assert not [sentinel for sentinel in SENTINELS if sentinel in details]
+
+
+def test_a_urn_change_creates_then_deletes_as_the_engine_does_and_keeps_the_repository(
+    host: provider_pb2_grpc.ResourceProviderStub, fake: FakeForgejo, host_log: HostLog
+) -> None:
+    """The component renamed (or a mirror re-keyed) without an alias, deletion switched on (no retain).
+
+    The engine sees a new URN and an old one. It creates the new resource first -- the create meets the
+    repository (409) and adopts it -- and then deletes the old one, whose state names the same repository id.
+    """
+    old_urn, new_urn = f"{MIRROR_URN}mirrors-forgejo_admin-mcp", f"{MIRROR_URN}forgejo-mirrors/forgejo_admin/mcp"
+    news = to_struct(engine_news(fake))
+    old_inputs = host.Check(proto.CheckRequest(urn=old_urn, olds=to_struct({}), news=news)).inputs
+    old = host.Create(proto.CreateRequest(urn=old_urn, properties=old_inputs, timeout=60))
+
+    new_inputs = host.Check(proto.CheckRequest(urn=new_urn, olds=to_struct({}), news=news)).inputs
+    new = host.Create(proto.CreateRequest(urn=new_urn, properties=new_inputs, timeout=60))
+    assert (new.id, len(fake.repos)) == (old.id, 1)  # adopted, not a second repository
+    old_claim, new_claim = from_struct(old.properties)["claim"], from_struct(new.properties)["claim"]
+    assert fake.repos[1]["topics"] == ["mcp", "model-context-protocol", new_claim]  # re-claimed
+
+    fake.clear_log()
+    host.Delete(proto.DeleteRequest(id=old.id, urn=old_urn, properties=old.properties))
+    assert fake.calls() == [("GET", "/api/v1/repositories/1")]  # looked, and did not delete
+    assert fake.repo("forgejo_admin/mcp") is not None
+    assert host_log.new_lines() == (
+        "warning: forgejo_admin/mcp: left in Forgejo, not deleted: it no longer carries this resource's claim topic "
+        f"{old_claim} (it carries {new_claim}): another resource adopted it, for example after the mirror or its "
+        "component was renamed. Delete it in Forgejo if it should go.\n"
+    )
+    read = host.Read(proto.ReadRequest(id=new.id, urn=new_urn, properties=new.properties, inputs=new_inputs))
+    assert read.id == new.id  # the new resource still has its repository
+
+    host.Delete(proto.DeleteRequest(id=new.id, urn=new_urn, properties=new.properties))
+    assert fake.repos == {}  # the resource holding the claim deletes for real
