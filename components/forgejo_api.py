@@ -24,12 +24,14 @@ Transport rules (notes/forgejo-api.md):
   Connection errors are retried for every method (nothing reached the
   server). HTTP 502/503/504 and read timeouts are retried only on idempotent
   calls (GET, PUT, PATCH, DELETE and the mirror-sync POST, which only queues a
-  sync). The migrate and workflow-dispatch POSTs are never re-sent: a second
-  migrate would race the first, a second dispatch would run the workflow twice.
+  sync). The migrate and workflow-dispatch POSTs are never re-sent here: a
+  second dispatch would run the workflow twice, and whether to send migrate
+  again is decided by looking first (``MigrateAnswerLost``, the provider).
 * ``POST /repos/migrate`` clones synchronously (up to ``[git.timeout] MIGRATE``,
   600 s), so it gets a longer timeout than everything else. If the client or a
   proxy gives up first, the server keeps cloning; the only way to learn the
-  outcome is to poll the repository (see ``wait_for_migration``).
+  outcome is to poll the repository (``wait_for_migration``, a bounded poll of
+  ``MIGRATION_POLLS`` x ``MIGRATION_POLL_SECONDS``: 5 minutes).
 * **Every answer is checked** before it is used: a repository must be a JSON
   object with an integer ``id``, a ``full_name`` and fields of the expected
   types. Anything else -- other JSON, a body that is not JSON, a proxy's HTML
@@ -121,6 +123,20 @@ class ForgejoApiError(Exception):
 
 class RepoAlreadyExists(ForgejoApiError):
     """``POST /repos/migrate`` answered 409: the owner already has a repository of that name."""
+
+
+class MigrateAnswerLost(ForgejoApiError):
+    """``POST /repos/migrate`` went out, but Forgejo's answer did not come back.
+
+    ``resendable``: a gateway answered 502/503/504 or the connection dropped,
+    so the request may never have reached Forgejo -- look, and send it again
+    if the repository is absent. Otherwise the call timed out while Forgejo
+    may still be cloning: wait for the repository instead.
+    """
+
+    def __init__(self, message: str, *, resendable: bool, status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.resendable = resendable
 
 
 @dataclass(frozen=True)
@@ -311,22 +327,23 @@ class ForgejoClient:
         return str(self._expect(answer, "GET", path, 200).get("version", ""))
 
     def migrate(self, options: dict[str, Any]) -> dict[str, Any]:
-        """Create the mirror with ``POST /repos/migrate`` and return the repository.
+        """Send ``POST /repos/migrate`` once and return the new repository.
 
-        Raises ``RepoAlreadyExists`` on 409. When the answer is lost after the
-        request went out (client read timeout, dropped connection, a proxy's
-        504), waits for the server-side migration to end instead of failing.
+        Raises ``RepoAlreadyExists`` on 409, and ``MigrateAnswerLost`` when the
+        answer is lost after the request went out (see there).
         """
         path = "/repos/migrate"
+        where = f"{self._subject}: POST {API_PREFIX}{path}"
         timeout = self._timing.migrate_timeout
         try:
             answer = self._send("POST", path, payload=options, timeout=timeout, lost_answer=True)
         except requests.exceptions.ReadTimeout:
-            return self.wait_for_migration(f"no answer within {timeout:g} s")
+            raise MigrateAnswerLost(f"{where} got no answer within {timeout:g} s", resendable=False) from None
         except requests.exceptions.ConnectionError:
-            return self.wait_for_migration("the connection dropped before the answer")
-        if answer.status == 504:
-            return self.wait_for_migration("a proxy gave up waiting (HTTP 504)")
+            raise MigrateAnswerLost(f"{where}: the connection dropped before the answer", resendable=True) from None
+        if answer.status in TRANSIENT_STATUSES:
+            message = self._failure("POST", path, answer)
+            raise MigrateAnswerLost(message, resendable=True, status=answer.status)
         if answer.status == 409:
             raise RepoAlreadyExists(self._failure("POST", path, answer), status=409)
         return self._repository(answer, "POST", path, 201)
@@ -381,27 +398,29 @@ class ForgejoClient:
         self._expect(self._send("POST", path, payload={"ref": ref}), "POST", path, 204, 201)
 
     def wait_for_migration(self, why: str) -> dict[str, Any]:
-        """Poll until the interrupted migration ends; a bounded poll, not a retry.
+        """Poll until the subject is neither mid-migration nor empty; a bounded poll, not a retry.
 
-        The server runs the clone under its own context, so it carries on
-        after the client has gone (notes/forgejo-api.md 3.2). While it runs,
-        the repository exists with an empty ``mirror_interval``; on success
+        ``why`` says why we wait ("POST ... got no answer within 660 s"). The
+        server runs the clone under its own context, so it carries on after
+        the client has gone (notes/forgejo-api.md 3.2). While it runs, the
+        repository exists, empty and with no ``mirror_interval``; on success
         the interval is set; on failure the repository is deleted (404).
         """
+        total = MIGRATION_POLLS * MIGRATION_POLL_SECONDS * self._timing.backoff_factor
         for _ in range(MIGRATION_POLLS):
             repo = self.get_repo(self._subject)
             if repo is None:
                 raise ForgejoApiError(
-                    f"{self._subject}: POST {API_PREFIX}/repos/migrate got {why}, and the repository then "
-                    "disappeared: the migration failed on the server. Forgejo's log says why."
+                    f"{why}, and the repository then disappeared: the migration failed on the server. "
+                    "Forgejo's log says why; run `pulumi up` again to retry."
                 )
-            if repo.get("mirror_interval"):
+            if repo.get("mirror_interval") and not repo.get("empty"):
                 return repo
-            time.sleep(MIGRATION_POLL_SECONDS * self._timing.backoff_factor)
+            time.sleep(total / MIGRATION_POLLS)
         raise ForgejoApiError(
-            f"{self._subject}: POST {API_PREFIX}/repos/migrate got {why}, and the migration was still running "
-            f"{MIGRATION_POLLS * MIGRATION_POLL_SECONDS * self._timing.backoff_factor:g} s later. "
-            "Run `pulumi up` again once it has finished: the finished mirror will be adopted."
+            f"{why}, and {self._subject} was still being migrated or still empty {total:g} s later. "
+            "Run `pulumi up` again once its page in Forgejo lists branches: the mirror will be adopted then. "
+            "(An upstream without commits stays empty: push a commit there first.)"
         )
 
     # -- plumbing --------------------------------------------------------

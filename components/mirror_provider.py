@@ -43,12 +43,19 @@ Lifecycle (request budget, asserted by the tests):
   the server got different (Actions start off on a mirror; GitHub's
   description replaces an empty one). When the repository exists (409) and is
   a mirror of the same clone address, it is adopted: 409 + GET + PUT + PATCH.
-  The only further requests are the opt-in first-run kicks, ``mirror-sync``
-  and a ``workflow_dispatch``: neither the initial clone nor enabling Actions
-  makes a push event, so otherwise the first workflow run waits for the next
-  upstream commit. A create that fails after the migration leaves the
-  repository behind; the next ``pulumi up`` adopts it. Warnings go to the
-  provider host's stderr, which the CLI shows.
+  A migrate answered by a gateway (502/503/504) or cut off looks before it is
+  sent again: GET the repository; absent, send it again (at most
+  ``MIGRATE_ATTEMPTS`` times, after waiting for ``/version``); present, adopt
+  it. A migrate that timed out, and a repository adopted while still empty or
+  mid-migration, is waited for (``wait_for_migration``, 5 minutes).
+  Once the repository exists nothing fails the create, since a failed create
+  keeps no state and ``pulumi destroy`` would never see the repository: a
+  failed PATCH is a warning and the next ``pulumi up`` converges (the state
+  holds what Forgejo has, so the diff shows the difference), and so are the
+  opt-in first-run kicks, ``mirror-sync`` and a ``workflow_dispatch``, which
+  are not repeated (neither the initial clone nor enabling Actions makes a
+  push event, so otherwise the first workflow run waits for the next upstream
+  commit). Warnings go to the provider host's stderr, which the CLI shows.
 * ``read``: one ``GET /repositories/{id}``; 404 means gone (Pulumi recreates it).
   Drift in has_actions, mirror_interval, private and description is returned
   in both outputs and inputs, so the next diff shows it.
@@ -141,6 +148,8 @@ SERVER_OUTPUTS = ("full_name", "html_url", "clone_url", *PATCH_PROPERTIES)
 STATE_OUTPUTS = (*SERVER_OUTPUTS, "claim")  # outputs only: never inputs, never diffed
 CLAIM_PREFIX = "pulumi-claim-"  # + 12 hex digits: a valid Forgejo topic (lower case, at most 35 characters)
 _CLAIM_TOPIC = re.compile(re.escape(CLAIM_PREFIX) + "[0-9a-f]{12}")
+# Sends of POST /repos/migrate when gateways keep answering 502/503/504 and the repository stays absent.
+MIGRATE_ATTEMPTS = 4
 _REQUIRED = ("api_url", "api_auth", "owner", "name", "clone_addr")
 _PROVIDER_KEY = "__provider"  # the host's key for the pickled provider
 
@@ -170,20 +179,21 @@ class ForgejoMirrorProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        from components import forgejo_api
+        from components.forgejo_api import ForgejoApiError
 
         mirror = _Mirror.from_props(props)
         warnings: list[str] = []
         with _client(props, mirror.full_name) as client:
             client.wait_until_ready()
-            adopted = False
-            try:
-                repo = client.migrate(mirror.migrate_options())
-            except forgejo_api.RepoAlreadyExists:
-                repo, adopted = _adopt(client, mirror), True
+            repo, adopted = _migrate_or_adopt(client, mirror)
+            # The repository exists now, and a failed create keeps no state: from here on, only
+            # an adoption whose claim cannot be written may fail (the repository was there before).
             claim = _claim(client, repo, adopted, warnings)
-            repo = _patch(client, str(repo["full_name"]), _changes(mirror, _server_state(repo))) or repo
-            _kick_first_run(client, mirror, repo)
+            try:
+                repo = _patch(client, str(repo["full_name"]), _changes(mirror, _server_state(repo))) or repo
+            except (ForgejoApiError, MirrorError) as error:
+                warnings.append(_then(error, "The state holds what Forgejo has, so the next `pulumi up` tries again."))
+            warnings += _kick_first_run(client, mirror, repo)
         for warning in warnings:
             _warn(warning)
         return CreateResult(str(repo["id"]), {**props, **_server_state(repo), "claim": claim})
@@ -515,9 +525,42 @@ def _server_state(repo: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _adopt(client: "ForgejoClient", mirror: _Mirror) -> dict[str, Any]:
+def _migrate_or_adopt(client: "ForgejoClient", mirror: _Mirror) -> tuple[dict[str, Any], bool]:
+    """The repository, migrated now or adopted; True when adopted (it may have existed before this call).
+
+    A migrate whose answer a gateway replaced (502/503/504) or cut off is
+    looked after before it is sent again, so a hiccup makes neither a failure
+    nor a second repository: absent, send it again once /version answers;
+    present, adopt it (waiting if it is still migrating).
+    """
+    from components.forgejo_api import MigrateAnswerLost, RepoAlreadyExists
+
+    lost: MigrateAnswerLost | None = None
+    for _ in range(MIGRATE_ATTEMPTS):
+        if lost is not None:
+            client.wait_until_ready()
+        try:
+            return client.migrate(mirror.migrate_options()), False
+        except RepoAlreadyExists:
+            return _adopt(client, mirror, client.get_repo(mirror.full_name)), True
+        except MigrateAnswerLost as error:
+            if not error.resendable:  # timed out: Forgejo may still be cloning
+                return client.wait_for_migration(str(error)), False
+            existing = client.get_repo(mirror.full_name)
+            if existing is not None:
+                return _adopt(client, mirror, existing), True
+            lost = error
+    raise MirrorError(
+        _then(
+            lost,
+            f"The repository is still absent after {MIGRATE_ATTEMPTS} attempts, so Forgejo never got the request. "
+            "Run `pulumi up` again once Forgejo answers through the gateway.",
+        )
+    )
+
+
+def _adopt(client: "ForgejoClient", mirror: _Mirror, existing: dict[str, Any] | None) -> dict[str, Any]:
     """The existing repository, if it is a pull mirror of the same upstream; otherwise fail with a way out."""
-    existing = client.get_repo(mirror.full_name)
     way_out = (
         f"Give this mirror another name (change `name` for {mirror.full_name} in the mirrors config) "
         f"or delete the existing repository {mirror.full_name} in Forgejo, then run `pulumi up` again."
@@ -532,8 +575,8 @@ def _adopt(client: "ForgejoClient", mirror: _Mirror) -> dict[str, Any]:
             f"{mirror.full_name} already exists in Forgejo as a mirror of {upstream or 'an unknown address'}, "
             f"not of {mirror.clone_addr}. {way_out}"
         )
-    if not existing.get("mirror_interval"):  # an earlier, interrupted create is still cloning
-        return client.wait_for_migration("found the repository still being migrated")
+    if not existing.get("mirror_interval") or existing.get("empty"):  # still cloning, or nothing cloned yet
+        return client.wait_for_migration(f"{mirror.full_name} exists in Forgejo but is still being migrated or empty")
     return existing
 
 
@@ -602,16 +645,29 @@ def _patch(client: "ForgejoClient", full_name: str, changes: dict[str, Any]) -> 
     return updated
 
 
-def _kick_first_run(client: "ForgejoClient", mirror: _Mirror, repo: Mapping[str, Any]) -> None:
-    """Opt-in pushes for the first workflow run, which a fresh mirror never gets on its own."""
-    full_name = str(repo.get("full_name") or mirror.full_name)
+def _kick_first_run(client: "ForgejoClient", mirror: _Mirror, repo: Mapping[str, Any]) -> list[str]:
+    """Opt-in pushes for the first workflow run, which a fresh mirror never gets on its own; failures as warnings."""
+    from components.forgejo_api import ForgejoApiError
+
+    full_name = str(repo["full_name"])
+    warnings: list[str] = []
     if mirror.sync_after_create:
-        client.sync_mirror(full_name)
-    if mirror.dispatch_workflow:
-        ref = mirror.dispatch_ref or repo.get("default_branch")
-        if not ref:
-            raise MirrorError(f"{full_name}: the mirror has no default branch yet; set dispatch_ref for the workflow.")
-        client.dispatch_workflow(full_name, mirror.dispatch_workflow, str(ref))
+        try:
+            client.sync_mirror(full_name)
+        except ForgejoApiError as error:
+            warnings.append(_then(error, "The mirror still syncs at its interval; its Settings page syncs it now."))
+    workflow, ref = mirror.dispatch_workflow, mirror.dispatch_ref or repo.get("default_branch")
+    if workflow and not ref:
+        warnings.append(
+            f"{full_name}: the mirror has no default branch yet, so {workflow} was not started; "
+            "set dispatchRef, or run it from the repository's Actions tab."
+        )
+    elif workflow:
+        try:
+            client.dispatch_workflow(full_name, workflow, str(ref))
+        except ForgejoApiError as error:
+            warnings.append(_then(error, f"{workflow} was not started: run it from the repository's Actions tab."))
+    return warnings
 
 
 def _then(error: BaseException | None, advice: str) -> str:

@@ -22,6 +22,7 @@ from components.forgejo_api import (
     ApiCredentials,
     ForgejoApiError,
     ForgejoClient,
+    MigrateAnswerLost,
     RepoAlreadyExists,
     Timing,
     redact,
@@ -123,13 +124,6 @@ def test_migrate_sends_the_options_once_and_returns_the_new_mirror(fake: FakeFor
     assert repo["original_url"] == CLONE_ADDR
 
 
-def test_migrate_is_never_resent_after_a_503(fake: FakeForgejo) -> None:
-    fake.script("POST", MIGRATE, Reply(503, {"message": "upstream connect error"}))
-    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError, match="HTTP 503: upstream connect error"):
-        client.migrate(dict(MIGRATE_OPTIONS))
-    assert fake.count("POST", MIGRATE) == 1
-
-
 def test_migrate_reports_an_existing_repository_as_such(fake: FakeForgejo) -> None:
     fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR)
     with client_for(fake.api_url) as client, pytest.raises(RepoAlreadyExists) as raised:
@@ -152,56 +146,90 @@ def test_migrate_surfaces_the_500_forgejo_sends_after_cloning_with_a_too_short_i
     assert fake.repo("forgejo_admin/mcp") is None
 
 
-def test_a_migrate_that_outlasts_the_client_timeout_is_followed_until_done(fake: FakeForgejo) -> None:
+def test_a_migrate_that_outlasts_the_client_timeout_is_lost_but_not_resendable(fake: FakeForgejo) -> None:
     fake.script("POST", MIGRATE, SlowMigration(delay=0.4))
-    timing = Timing(request_timeout=2.0, migrate_timeout=0.15, backoff_factor=0.01)  # polls every 0.1 s
-    with client_for(fake.api_url, timing) as client:
-        repo = client.migrate(dict(MIGRATE_OPTIONS))
-    assert repo["mirror_interval"] == "5m0s"
-    assert fake.count("POST", MIGRATE) == 1
-    assert fake.count("GET", REPO) >= 2  # saw it still migrating, then finished
-
-
-def test_a_migrate_that_times_out_and_then_fails_on_the_server_says_so(fake: FakeForgejo) -> None:
-    fake.script("POST", MIGRATE, SlowMigration(delay=0.3, succeed=False))
     timing = Timing(request_timeout=2.0, migrate_timeout=0.15, backoff_factor=0.01)
-    with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError) as raised:
+    with client_for(fake.api_url, timing) as client, pytest.raises(MigrateAnswerLost) as raised:
         client.migrate(dict(MIGRATE_OPTIONS))
-    assert "no answer within 0.15 s" in str(raised.value)
-    assert "the migration failed on the server" in str(raised.value)
+    assert str(raised.value) == "forgejo_admin/mcp: POST /api/v1/repos/migrate got no answer within 0.15 s"
+    assert raised.value.resendable is False  # Forgejo may still be cloning: wait, do not send it again
     assert fake.count("POST", MIGRATE) == 1
 
 
-def test_a_migrate_whose_connection_drops_is_followed_until_done(fake: FakeForgejo) -> None:
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_gateway_error_on_migrate_is_lost_and_resendable(fake: FakeForgejo, status: int) -> None:
+    fake.script("POST", MIGRATE, Reply(status, "no healthy upstream"))
+    with client_for(fake.api_url) as client, pytest.raises(MigrateAnswerLost) as raised:
+        client.migrate(dict(MIGRATE_OPTIONS))
+    assert str(raised.value) == (
+        f"forgejo_admin/mcp: POST /api/v1/repos/migrate failed with HTTP {status}: no healthy upstream"
+    )
+    assert (raised.value.resendable, raised.value.status) == (True, status)
+    assert fake.count("POST", MIGRATE) == 1  # never re-sent blindly: the caller looks first
+
+
+def test_a_migrate_whose_connection_drops_is_lost_and_resendable(fake: FakeForgejo) -> None:
     fake.script("POST", MIGRATE, SlowMigration(delay=0.2, drop_connection=True))
-    with client_for(fake.api_url, Timing(request_timeout=2.0, backoff_factor=0.01)) as client:
-        repo = client.migrate(dict(MIGRATE_OPTIONS))
-    assert repo["mirror_interval"] == "5m0s"
+    timing = Timing(request_timeout=2.0, backoff_factor=0.01)
+    with (
+        client_for(fake.api_url, timing) as client,
+        pytest.raises(MigrateAnswerLost, match="connection dropped") as raised,
+    ):
+        client.migrate(dict(MIGRATE_OPTIONS))
+    assert raised.value.resendable is True
     assert fake.count("POST", MIGRATE) == 1
 
 
-def test_a_migrate_that_cannot_connect_fails_without_polling() -> None:
+def test_a_migrate_that_cannot_connect_fails_plainly() -> None:
     with client_for(f"http://127.0.0.1:{free_port()}") as client, pytest.raises(ForgejoApiError) as raised:
         client.migrate(dict(MIGRATE_OPTIONS))
+    assert not isinstance(raised.value, MigrateAnswerLost)
     assert str(raised.value).startswith("forgejo_admin/mcp: POST /api/v1/repos/migrate failed: ")
     assert "Connection refused" in str(raised.value)
 
 
-def test_polling_an_interrupted_migration_is_bounded(fake: FakeForgejo) -> None:
-    fake.script("POST", MIGRATE, SlowMigration(delay=1.5))
-    timing = Timing(request_timeout=2.0, migrate_timeout=0.1, backoff_factor=FAST_BACKOFF)
-    with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError, match="still running"):
-        client.migrate(dict(MIGRATE_OPTIONS))
+# -- waiting for a migration ------------------------------------------------
+
+
+def finish_later(repo: dict[str, Any], seconds: float, **changes: Any) -> threading.Timer:
+    timer = threading.Timer(seconds, lambda: repo.update(changes))
+    timer.start()
+    return timer
+
+
+def test_waiting_for_a_migration_lasts_until_it_is_neither_migrating_nor_empty(fake: FakeForgejo) -> None:
+    repo = fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, mirror_interval="", empty=True)
+    first = finish_later(repo, 0.1, mirror_interval="5m0s")  # the mirror row is in, the repository still empty
+    second = finish_later(repo, 0.3, empty=False)
+    with client_for(fake.api_url, Timing(request_timeout=2.0, backoff_factor=0.005)) as client:  # 0.05 s polls
+        waited = client.wait_for_migration("forgejo_admin/mcp is being migrated")
+    first.join()
+    second.join()
+    assert (waited["mirror_interval"], waited["empty"]) == ("5m0s", False)
+    assert fake.count("GET", REPO) >= 5
+
+
+def test_waiting_for_a_migration_that_fails_on_the_server_says_so(fake: FakeForgejo) -> None:
+    repo = fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, mirror_interval="", empty=True)
+    timer = threading.Timer(0.1, lambda: fake.repos.pop(repo["id"]))
+    timer.start()
+    timing = Timing(request_timeout=2.0, backoff_factor=0.005)
+    with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError) as raised:
+        client.wait_for_migration("POST /api/v1/repos/migrate got no answer within 660 s")
+    timer.join()
+    assert str(raised.value).startswith("POST /api/v1/repos/migrate got no answer within 660 s, and the repository")
+    assert "the migration failed on the server" in str(raised.value)
+
+
+def test_waiting_for_a_migration_is_bounded_and_says_what_to_run(fake: FakeForgejo) -> None:
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, empty=True)  # e.g. an upstream without commits
+    timing = Timing(request_timeout=2.0, backoff_factor=FAST_BACKOFF)
+    with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError) as raised:
+        client.wait_for_migration("forgejo_admin/mcp exists in Forgejo but is still being migrated or empty")
     assert fake.count("GET", REPO) == forgejo_api.MIGRATION_POLLS
-
-
-def test_a_proxy_504_on_migrate_is_treated_as_maybe_created(fake: FakeForgejo) -> None:
-    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, mirror_interval="5m0s")
-    fake.script("POST", MIGRATE, Reply(504, "upstream request timeout"))
-    with client_for(fake.api_url) as client:
-        repo = client.migrate(dict(MIGRATE_OPTIONS))
-    assert repo["full_name"] == "forgejo_admin/mcp"
-    assert fake.calls() == [("POST", MIGRATE), ("GET", REPO)]
+    message = str(raised.value)
+    assert "still being migrated or still empty 0.3 s later" in message
+    assert "Run `pulumi up` again once its page in Forgejo lists branches" in message
 
 
 # -- retries on idempotent calls -------------------------------------------

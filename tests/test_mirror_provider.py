@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,13 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from components.forgejo_api import ForgejoApiError
-from components.mirror_provider import DEFAULTS, ForgejoMirrorProvider, MirrorError, input_problems
+from components.mirror_provider import (
+    DEFAULTS,
+    MIGRATE_ATTEMPTS,
+    ForgejoMirrorProvider,
+    MirrorError,
+    input_problems,
+)
 from tests.conftest_mirrors import (
     ADMIN_PASSWORD,
     CLONE_ADDR,
@@ -270,10 +277,17 @@ def test_create_leaves_actions_off_when_not_wanted(fake: FakeForgejo) -> None:
     assert outs["has_actions"] is False
 
 
-def test_create_fails_clearly_when_actions_are_disabled_server_wide(fake: FakeForgejo) -> None:
+def test_actions_disabled_server_wide_is_a_warning_on_create_and_an_error_on_update(
+    fake: FakeForgejo, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake.actions_enabled = False
+    repo_id, outs = create(fake)  # the repository exists: failing now would leave it outside the state
+    assert "Actions are disabled server-wide" in capsys.readouterr().err
+    assert outs["has_actions"] is False  # what Forgejo has, so the next diff shows the difference
+    news = checked_props(fake.api_url)
+    assert PROVIDER.diff(repo_id, outs, news).changes is True
     with pytest.raises(MirrorError, match="Actions are disabled server-wide") as raised:
-        create(fake)
+        PROVIDER.update(repo_id, outs, news)
     assert "set actions: false for this mirror" in str(raised.value)
 
 
@@ -344,7 +358,87 @@ def test_create_surfaces_forgejos_422_with_the_repo_and_call(fake: FakeForgejo) 
     )
 
 
-# -- create: claims ------------------------------------------------------
+# -- create: gateway hiccups on migrate look before resending -----------------
+
+
+def test_two_gateway_503s_on_migrate_do_not_fail_the_first_up(fake: FakeForgejo) -> None:
+    fake.script(*MIGRATE, Reply(503, "no healthy upstream"), Reply(503, "no healthy upstream"))
+    repo_id, outs = create(fake)
+    look = ("GET", REPO_PATH)
+    assert after_readiness(fake) == [MIGRATE, look, VERSION, MIGRATE, look, VERSION, MIGRATE, TOPICS,
+                                     ("PATCH", REPO_PATH)]  # fmt: skip
+    assert list(fake.repos) == [int(repo_id)]
+    assert outs["mirror_interval"] == "5m0s"
+
+
+def test_a_gateway_error_after_forgejo_made_the_repository_adopts_it_without_resending(fake: FakeForgejo) -> None:
+    fake.script(*MIGRATE, Reply(502, "upstream reset"))
+    fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, mirror_interval="5m0s")  # it went through after all
+    repo_id, outs = create(fake)
+    assert fake.count(*MIGRATE) == 1
+    assert list(fake.repos) == [int(repo_id)]
+    assert CLAIM.fullmatch(outs["claim"])
+
+
+def test_a_connection_reset_while_forgejo_clones_waits_for_the_clone(fake: FakeForgejo) -> None:
+    fake.script(*MIGRATE, SlowMigration(delay=0.3, drop_connection=True))
+    repo_id, outs = create(fake, retry_backoff_factor=0.01)  # polls every 0.1 s
+    assert fake.count(*MIGRATE) == 1
+    assert list(fake.repos) == [int(repo_id)]
+    assert (outs["mirror_interval"], fake.repos[int(repo_id)]["empty"]) == ("5m0s", False)
+
+
+def test_a_gateway_that_never_lets_migrate_through_fails_after_bounded_attempts(fake: FakeForgejo) -> None:
+    fake.script(*MIGRATE, *[Reply(503, "no healthy upstream")] * MIGRATE_ATTEMPTS)
+    with pytest.raises(MirrorError) as raised:
+        create(fake)
+    assert fake.count(*MIGRATE) == MIGRATE_ATTEMPTS
+    assert fake.repos == {}
+    assert str(raised.value) == (
+        "forgejo_admin/mcp: POST /api/v1/repos/migrate failed with HTTP 503: no healthy upstream. "
+        f"The repository is still absent after {MIGRATE_ATTEMPTS} attempts, so Forgejo never got the request. "
+        "Run `pulumi up` again once Forgejo answers through the gateway."
+    )
+
+
+def test_a_timed_out_migrate_still_running_after_the_wait_says_what_to_run(fake: FakeForgejo) -> None:
+    fake.script(*MIGRATE, SlowMigration(delay=1.0))
+    with pytest.raises(ForgejoApiError) as raised:
+        create(fake, migrate_timeout=0.1)  # and polls of 10 ms, 0.3 s in all
+    assert fake.count(*MIGRATE) == 1
+    message = str(raised.value)
+    assert message.startswith("forgejo_admin/mcp: POST /api/v1/repos/migrate got no answer within 0.1 s, and ")
+    assert "Run `pulumi up` again once its page in Forgejo lists branches: the mirror will be adopted then." in message
+
+
+# -- create: adoption waits for the repository and claims it ------------------
+
+
+def later(seconds: float, change: Any) -> threading.Timer:
+    timer = threading.Timer(seconds, change)
+    timer.start()
+    return timer
+
+
+@pytest.mark.parametrize(
+    ("state", "done"),
+    [
+        ({"mirror_interval": "", "empty": True}, {"mirror_interval": "8h0m0s", "empty": False}),
+        ({"empty": True}, {"empty": False}),
+    ],
+    ids=["mid-migration", "empty"],
+)
+def test_adopting_a_repository_still_migrating_or_empty_waits_for_it(
+    fake: FakeForgejo, state: dict[str, Any], done: dict[str, Any]
+) -> None:
+    existing = fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR)
+    existing.update(state)
+    timer = later(0.3, lambda: existing.update(done))
+    _, outs = create(fake, retry_backoff_factor=0.01)  # polls every 0.1 s
+    timer.join()
+    assert fake.count("GET", REPO_PATH) >= 3  # the 409's look, then polls until it was done
+    assert fake.count(*MIGRATE) == 1
+    assert outs["mirror_interval"] == "5m0s"  # adopted, then patched to the configured interval
 
 
 def test_adoption_replaces_another_resources_claim_and_keeps_the_other_topics(fake: FakeForgejo) -> None:
@@ -367,6 +461,28 @@ def test_an_adoption_that_cannot_be_claimed_fails_and_changes_nothing(fake: Fake
     assert fake.repos[1]["topics"] == ["pulumi-claim-aaaaaaaaaaaa"]
 
 
+# -- create: once the repository exists, nothing leaves it outside the state --
+
+
+def test_a_failed_patch_after_migrate_is_a_warning_and_the_next_up_converges(
+    fake: FakeForgejo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.script("PATCH", REPO_PATH, Reply(500, {"message": "database is locked"}))
+    repo_id, outs = create(fake)
+    warning = capsys.readouterr().err
+    assert warning == (
+        "warning: forgejo_admin/mcp: PATCH /api/v1/repos/forgejo_admin/mcp failed with HTTP 500: database is locked. "
+        "The state holds what Forgejo has, so the next `pulumi up` tries again.\n"
+    )
+    assert (repo_id, outs["has_actions"]) == ("1", False)  # Forgejo's values: Actions are still off
+    news = checked_props(fake.api_url)
+    assert PROVIDER.diff(repo_id, outs, news).changes is True
+    fake.clear_log()
+    updated = PROVIDER.update(repo_id, outs, news).outs or {}
+    assert fake.bodies("PATCH", REPO_PATH) == [{"has_actions": True, "description": ""}]
+    assert (updated["has_actions"], updated["claim"]) == (True, outs["claim"])
+
+
 def test_a_failed_claim_after_migrate_is_a_warning_and_the_mirror_is_kept_in_the_state(
     fake: FakeForgejo, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -376,6 +492,39 @@ def test_a_failed_claim_after_migrate_is_a_warning_and_the_mirror_is_kept_in_the
     assert "carries no claim: deleting this resource deletes the repository only while no other resource claims it" in (
         capsys.readouterr().err
     )
+
+
+def test_failed_first_run_kicks_are_warnings_and_not_repeated(
+    fake: FakeForgejo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dispatch = f"{REPO_PATH}/actions/workflows/ci.yml/dispatches"
+    fake.script("POST", f"{REPO_PATH}/mirror-sync", Reply(400, {"message": "Mirror feature is disabled"}))
+    fake.script("POST", dispatch, Reply(500, {"message": "workflow not found"}))
+    repo_id, outs = create(fake, sync_after_create=True, dispatch_workflow="ci.yml")
+    assert (repo_id, outs["has_actions"]) == ("1", True)
+    assert capsys.readouterr().err.splitlines() == [
+        "warning: forgejo_admin/mcp: POST /api/v1/repos/forgejo_admin/mcp/mirror-sync failed with HTTP 400: "
+        "Mirror feature is disabled. The mirror still syncs at its interval; its Settings page syncs it now.",
+        f"warning: forgejo_admin/mcp: POST {dispatch} failed with HTTP 500: workflow not found. "
+        "ci.yml was not started: run it from the repository's Actions tab.",
+    ]
+    assert fake.count("POST", dispatch) == 1
+    assert (
+        PROVIDER.diff(
+            repo_id, outs, checked_props(fake.api_url, sync_after_create=True, dispatch_workflow="ci.yml")
+        ).changes
+        is False
+    )
+
+
+def test_a_timed_out_dispatch_is_a_warning_and_never_sent_twice(
+    fake: FakeForgejo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dispatch = f"{REPO_PATH}/actions/workflows/ci.yml/dispatches"
+    fake.script("POST", dispatch, Reply(204, delay=0.5))
+    create(fake, dispatch_workflow="ci.yml", request_timeout=0.2)
+    assert "not re-sent" in capsys.readouterr().err
+    assert fake.count("POST", dispatch) == 1
 
 
 # -- read ------------------------------------------------------------------
@@ -561,17 +710,6 @@ def test_delete_never_removes_a_different_repository_that_took_the_name(fake: Fa
     assert fake.repo("forgejo_admin/mcp") == newcomer
 
 
-def test_delete_never_follows_a_redirect_to_another_origin(fake: FakeForgejo, elsewhere: FakeForgejo) -> None:
-    repo_id, outs = create(fake)
-    redirect_elsewhere(fake, elsewhere, "GET", f"/api/v1/repositories/{repo_id}")
-    fake.clear_log()
-    with pytest.raises(ForgejoApiError, match="redirecting to another origin"):
-        PROVIDER.delete(repo_id, outs)
-    assert elsewhere.requests == []
-    assert fake.writes() == []
-    assert elsewhere.repo("victim/precious") is not None
-
-
 def test_delete_checks_the_claim_first(fake: FakeForgejo) -> None:
     repo_id, outs = create(fake)
     fake.clear_log()
@@ -624,6 +762,17 @@ def test_a_state_without_a_claim_deletes_only_an_unclaimed_repository(
     fake.repos[1]["topics"] = list(topics)
     PROVIDER.delete(repo_id, outs)
     assert (fake.repo("forgejo_admin/mcp") is None) is deleted
+
+
+def test_delete_never_follows_a_redirect_to_another_origin(fake: FakeForgejo, elsewhere: FakeForgejo) -> None:
+    repo_id, outs = create(fake)
+    redirect_elsewhere(fake, elsewhere, "GET", f"/api/v1/repositories/{repo_id}")
+    fake.clear_log()
+    with pytest.raises(ForgejoApiError, match="redirecting to another origin"):
+        PROVIDER.delete(repo_id, outs)
+    assert elsewhere.requests == []
+    assert fake.writes() == []
+    assert elsewhere.repo("victim/precious") is not None
 
 
 def test_delete_without_a_repository_id_leaves_it(fake: FakeForgejo, capsys: pytest.CaptureFixture[str]) -> None:
