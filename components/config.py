@@ -278,7 +278,9 @@ _MIRROR_CONFIG_NAMES = {spec_field: config_field for config_field, spec_field in
 _REQUIRED_MIRROR_FIELDS = ("cloneAddr", "owner", "name")
 
 
-def _load_mirror(reader: ConfigReader, key: str, raw: object, min_interval: str) -> MirrorSpec | None:
+def _load_mirror(
+    reader: ConfigReader, key: str, raw: object, min_interval: str, protect_data: bool
+) -> MirrorSpec | None:
     if not isinstance(raw, dict):
         reader.problem(key, "must be an object with cloneAddr, owner and name")
         return None
@@ -290,26 +292,32 @@ def _load_mirror(reader: ConfigReader, key: str, raw: object, min_interval: str)
         reader.problem(f"{key}.{name}", "is required")
     if missing:
         return None
-    spec = MirrorSpec(**{_MIRROR_FIELDS[name]: value for name, value in raw.items() if name in _MIRROR_FIELDS})
+    # A mirror's repository is data: it is kept on delete as protectData says, unless the mirror says otherwise.
+    fields = {
+        "retain": protect_data,
+        **{_MIRROR_FIELDS[name]: value for name, value in raw.items() if name in _MIRROR_FIELDS},
+    }
+    spec = MirrorSpec(**fields)
     if rules.go_duration(min_interval) is None:
         for field_name, reason in mirror_spec_problems(spec, min_interval):
             reader.problem(f"{key}.{_MIRROR_CONFIG_NAMES[field_name]}", reason)
     return spec
 
 
-def _load_mirrors(reader: ConfigReader, hostname: str, min_interval: str) -> MirrorSettings:
+def _load_mirrors(reader: ConfigReader, forgejo: ForgejoSettings) -> MirrorSettings:
     specs = []
+    min_interval = forgejo.mirror_min_interval
     for index, raw in enumerate(reader.structured("mirrors", list)):
-        spec = _load_mirror(reader, f"mirrors[{index}]", raw, min_interval)
+        spec = _load_mirror(reader, f"mirrors[{index}]", raw, min_interval, forgejo.protect_data)
         if spec is not None:
             specs.append(spec)
     seen: dict[str, int] = {}
     for index, spec in enumerate(specs):
-        # Forgejo compares owner and repository names case-insensitively.
+        # Forgejo compares owner and repository names case-insensitively, and so do the resource names.
         first = seen.setdefault(spec.full_name.lower(), index)
         if first != index:
             reader.problem(f"mirrors[{index}]", f"mirrors {spec.full_name} again (already mirrors[{first}])")
-    api_url = reader.string("forgejoApiUrl", rules.api_url, allow_empty=True) or f"https://{hostname}"
+    api_url = reader.string("forgejoApiUrl", rules.api_url, allow_empty=True) or f"https://{forgejo.hostname}"
     ca_bundle = reader.string("forgejoCaBundle", allow_empty=True)
     if ca_bundle and "-----BEGIN CERTIFICATE-----" not in ca_bundle:
         reader.problem("forgejoCaBundle", "is not a PEM certificate bundle (no '-----BEGIN CERTIFICATE-----')")
@@ -440,7 +448,7 @@ def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozens
         ),
     )
     runner = _load_runner(reader)
-    mirrors = _load_mirrors(reader, forgejo.hostname, forgejo.mirror_min_interval)
+    mirrors = _load_mirrors(reader, forgejo)
     image_build = _load_image_build(reader)
     adoption = _load_adoption(reader)
     if adoption is not None:

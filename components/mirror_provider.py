@@ -31,13 +31,15 @@ The provider trusts only its Forgejo: the client follows no redirect to
 another origin and checks every answer's shape, and a repository fetched by
 id must carry that id (``components/forgejo_api.py``). Whether a mirror is
 deleted at all is decided before the provider is asked: the Mirrors component
-sets Pulumi's ``retain_on_delete`` from ``MirrorSpec.retain``, and a retained
-mirror's ``delete`` is never called (the engine shows it as ``delete[retain]``).
+sets Pulumi's ``retain_on_delete`` from ``MirrorSpec.retain`` (``protectData``
+unless the mirror says otherwise), and a retained mirror's ``delete`` is never
+called (the engine shows it as ``delete[retain]``).
 
 Lifecycle (request budget, asserted by the tests):
 
 * ``check`` and ``diff`` are pure -- no network -- so ``pulumi preview`` on a
   pull request needs no credentials. Unknown preview values are not checked.
+  Owner and name compare case-insensitively, as Forgejo compares them.
 * ``create``: wait until ``GET /version`` answers, then ``POST /repos/migrate``,
   one ``PUT .../topics`` for the claim and at most one ``PATCH`` for whatever
   the server got different (Actions start off on a mirror; GitHub's
@@ -499,6 +501,8 @@ def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool
     old, new = _plain(olds.get(key, DEFAULTS.get(key))), _plain(new)
     if key == "mirror_interval":
         return not _same_interval(old, new)
+    if key in ("owner", "name") and isinstance(old, str) and isinstance(new, str):
+        return old.lower() != new.lower()  # Forgejo's names are case-insensitive
     return bool(old != new)
 
 

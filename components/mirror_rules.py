@@ -45,7 +45,9 @@ class MirrorSpec(NamedTuple):
 
     ``retain`` is not sent to Forgejo: the Mirrors component turns it into
     Pulumi's ``retain_on_delete`` option, so removing the mirror from config
-    (or destroying the stack) leaves the Forgejo repository in place.
+    (or destroying the stack) leaves the Forgejo repository in place. The
+    config loader sets it from ``protectData`` unless the mirror says
+    otherwise; only an explicit ``False`` lets the repository be deleted.
     ``sync_after_create`` and ``dispatch_workflow``/``dispatch_ref`` only act
     when the mirror is created: neither the initial clone nor enabling Actions
     produces a push event, so without one of them the first workflow run waits
@@ -62,7 +64,7 @@ class MirrorSpec(NamedTuple):
     description: str = ""
     lfs: bool = False
     wiki: bool = False
-    retain: bool = False
+    retain: bool = True
     sync_after_create: bool = False
     dispatch_workflow: str | None = None
     dispatch_ref: str | None = None

@@ -2,7 +2,19 @@
 
 Keeping a mirror's Forgejo repository when the mirror leaves the config (or
 the stack is destroyed) is Pulumi's ``retain_on_delete`` option, set here from
-``MirrorSpec.retain``: the provider's ``delete`` is then never called.
+``MirrorSpec.retain`` (``protectData`` unless the mirror says otherwise): the
+provider's ``delete`` is then never called, and the engine shows
+``delete[retain]``.
+
+Each mirror is named ``<component>/<owner>/<name>``, owner and name lower-cased:
+``/`` cannot occur in either, so no two mirrors share a name, and Forgejo's
+names are case-insensitive, so a change of case in config keeps the resource.
+The component's name leads, so a renamed component with an alias carries its
+children along (the engine derives their aliases from its). Stacks made
+before this scheme had ``<component>-<owner>-<name>``: each mirror carries
+that name as an alias, so they keep their resources. Should a URN still
+change without an alias, the claim in the repository keeps the old
+resource's delete from removing it (``components/mirror_provider.py``).
 
 Each mirror runs the upstream's workflows on your runners once Actions are on;
 see the security note in ``components/mirror_provider.py``.
@@ -79,16 +91,26 @@ class Mirrors(pulumi.ComponentResource):
                 insecure=connection.insecure,
             )
             self.mirrors[spec.full_name] = ForgejoMirror(
-                f"{name}-{spec.owner}-{spec.name}",
+                mirror_resource_name(name, spec),
                 args,
-                pulumi.ResourceOptions(parent=self, depends_on=depends_on, retain_on_delete=spec.retain),
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=depends_on,
+                    retain_on_delete=spec.retain,
+                    aliases=[pulumi.Alias(name=f"{name}-{spec.owner}-{spec.name}")],  # the earlier naming
+                ),
             )
 
         self.register_outputs({"html_urls": {key: mirror.html_url for key, mirror in self.mirrors.items()}})
 
 
+def mirror_resource_name(component: str, spec: MirrorSpec) -> str:
+    """``<component>/<owner>/<name>``, owner and name lower-cased (see the module docstring)."""
+    return f"{component}/{spec.owner.lower()}/{spec.name.lower()}"
+
+
 def _check_keys(specs: Sequence[MirrorSpec], upstream_tokens: Mapping[str, object]) -> None:
-    """Duplicate mirrors would collide in Forgejo, and a token for no mirror is a typo."""
+    """Duplicates (case-insensitively) would collide in Forgejo and in their names; a token for no mirror is a typo."""
     names = [spec.full_name for spec in specs]
     lowered = [full_name.lower() for full_name in names]  # Forgejo names are case-insensitive
     duplicates = sorted({full_name for full_name in names if lowered.count(full_name.lower()) > 1})

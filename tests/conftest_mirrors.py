@@ -113,7 +113,7 @@ MCP = MirrorSpec(
     service="github",
 )  # fmt: skip
 PRIVATE = MirrorSpec(
-    owner="goldentooth", name="secrets", clone_addr="https://github.com/goldentooth/secrets.git", retain=True,
+    owner="goldentooth", name="secrets", clone_addr="https://github.com/goldentooth/secrets.git", retain=False,
     actions=False, private=True,
 )  # fmt: skip
 CONNECTION = ForgejoConnection(
@@ -135,6 +135,8 @@ class Registration:
     dependencies: list[str]
     retain_on_delete: bool | None
     additional_secret_outputs: list[str]
+    aliases: list[str]
+    """Each alias spec's name ("" for an alias that keeps the name)."""
     urn: str = ""
 
 
@@ -157,6 +159,7 @@ class RecordingMonitor(MockMonitor):
                     dependencies=list(request.dependencies),
                     retain_on_delete=request.retainOnDelete if request.HasField("retainOnDelete") else None,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    aliases=[alias.spec.name for alias in request.aliases],
                     urn=response.urn,
                 )
             )

@@ -212,6 +212,12 @@ def test_diff_updates_in_place(change: dict[str, Any]) -> None:
     assert (result.changes, result.replaces) == (True, [])
 
 
+@pytest.mark.parametrize("change", [{"owner": "Forgejo_Admin"}, {"name": "MCP"}])
+def test_diff_ignores_a_change_of_case_in_owner_and_name(change: dict[str, Any]) -> None:
+    state, news = state_and_news(**change)  # Forgejo's names are case-insensitive: it is the same repository
+    assert PROVIDER.diff("1", state, news).changes is False
+
+
 def test_diff_ignores_the_claim_which_is_state_only() -> None:
     state, news = state_and_news()
     assert PROVIDER.diff("1", {**state, "claim": "pulumi-claim-0123456789ab"}, news).changes is False

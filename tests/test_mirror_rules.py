@@ -41,7 +41,8 @@ def test_the_goldentooth_mirror_is_valid() -> None:
 def test_spec_defaults_match_the_documented_interface() -> None:
     spec = MirrorSpec(owner="o", name="n", clone_addr="https://example.org/r.git")
     assert (spec.interval, spec.service, spec.actions, spec.private, spec.description) == ("8h", "git", True, False, "")
-    assert (spec.lfs, spec.wiki, spec.retain, spec.sync_after_create) == (False, False, False, False)
+    # retain: a mirror's repository is kept unless deletion is asked for (the config loader applies protectData).
+    assert (spec.lfs, spec.wiki, spec.retain, spec.sync_after_create) == (False, False, True, False)
     assert (spec.dispatch_workflow, spec.dispatch_ref, spec.full_name) == (None, None, "o/n")
 
 

@@ -30,7 +30,7 @@ def goldentooth() -> ProgramRun:
 
 
 def test_goldentooth_mirrors_mcp_with_actions_on(goldentooth: ProgramRun) -> None:
-    mirror = goldentooth.one(MIRROR, "mirrors-forgejo_admin-mcp")
+    mirror = goldentooth.one(MIRROR, "mirrors/forgejo_admin/mcp")
 
     inputs = {key: value for key, value in mirror.inputs.items() if key != "__provider"}
     assert inputs == {
@@ -72,8 +72,8 @@ def test_one_resource_per_configured_mirror() -> None:
     second = {"cloneAddr": "https://github.com/goldentooth/gitops", "owner": "forgejo_admin", "name": "gitops"}
     run = run_program({"mirrors": json.dumps([MCP, second])})
 
-    assert sorted(m.name for m in run.of_type(MIRROR)) == ["mirrors-forgejo_admin-gitops", "mirrors-forgejo_admin-mcp"]
-    gitops = run.one(MIRROR, "mirrors-forgejo_admin-gitops").inputs
+    assert sorted(m.name for m in run.of_type(MIRROR)) == ["mirrors/forgejo_admin/gitops", "mirrors/forgejo_admin/mcp"]
+    gitops = run.one(MIRROR, "mirrors/forgejo_admin/gitops").inputs
     assert (gitops["mirror_interval"], gitops["service"], gitops["has_actions"]) == ("8h", "git", True)
 
 
@@ -115,10 +115,32 @@ def test_ca_bundle_and_api_url_reach_the_provider() -> None:
     assert (inputs["ca_bundle"], inputs["api_url"]) == (pem, "https://forgejo.internal:8443")
 
 
-def test_retained_mirror_is_registered_with_retain_on_delete() -> None:
-    run = run_program({"mirrors": json.dumps([{**MCP, "retain": True}])})
+@pytest.mark.parametrize(
+    ("protect_data", "retain", "kept"),
+    [
+        ("true", None, True),  # the default: protectData keeps the mirrors' repositories too
+        ("true", False, False),  # a mirror may ask to be deleted for real
+        ("false", None, False),
+        ("false", True, True),
+    ],
+)
+def test_retain_defaults_to_protect_data(protect_data: str, retain: bool | None, kept: bool) -> None:
+    mirror = MCP if retain is None else {**MCP, "retain": retain}
+    run = run_program({"protectData": protect_data, "mirrors": json.dumps([mirror])})
 
-    assert run.one(MIRROR).retain_on_delete is True
+    assert run.one(MIRROR).retain_on_delete is kept
+
+
+def test_the_goldentooth_mirror_is_retained(goldentooth: ProgramRun) -> None:
+    assert goldentooth.one(MIRROR).retain_on_delete is True
+
+
+def test_mirrors_whose_dashed_names_would_collide_are_two_resources() -> None:
+    first = {**MCP, "owner": "gt-org", "name": "mcp"}
+    second = {**MCP, "owner": "gt", "name": "org-mcp"}
+    run = run_program({"mirrors": json.dumps([first, second])})
+
+    assert sorted(m.name for m in run.of_type(MIRROR)) == ["mirrors/gt-org/mcp", "mirrors/gt/org-mcp"]
 
 
 BAD_MIRRORS = [
@@ -154,8 +176,9 @@ def test_credentials_in_a_clone_address_are_never_echoed() -> None:
     assert "hunter2-sentinel" not in str(refused.value)
 
 
-def test_duplicate_mirror_is_refused() -> None:
-    with pytest.raises(ConfigError, match=r"mirrors\[1\]: mirrors forgejo_admin/MCP again"):
+def test_two_mirrors_with_the_same_resource_name_are_refused_naming_the_key() -> None:
+    # Forgejo's names, and so the resource names, are case-insensitive.
+    with pytest.raises(ConfigError, match=r"mirrors\[1\]: mirrors forgejo_admin/MCP again \(already mirrors\[0\]\)"):
         parse_settings({**goldentooth_config(), "mirrors": json.dumps([MCP, {**MCP, "name": "MCP"}])})
 
 
