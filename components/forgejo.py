@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi_kubernetes.core.v1 import PersistentVolumeClaim, PersistentVolumeClaimSpecArgsDict
+from pulumi_kubernetes.core.v1 import (
+    PersistentVolumeClaim,
+    PersistentVolumeClaimSpecArgs,
+    VolumeResourceRequirementsArgs,
+)
 from pulumi_kubernetes.helm.v3 import Release
 
 from components.adoption import existing_secret_value, import_id
@@ -55,6 +59,7 @@ class ForgejoServer(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(import_=import_id(adoption, admin_secret_name, namespace))
             ),
+            adopted=adoption is not None,
         )
 
         if runner_secret is None and adoption is not None:
@@ -132,18 +137,18 @@ class ForgejoServer(pulumi.ComponentResource):
         for, before the upgrade can touch it.
         """
         storage = settings.storage
-        spec: PersistentVolumeClaimSpecArgsDict = {
-            "access_modes": ["ReadWriteOnce"],
-            "resources": {"requests": {"storage": storage.size}},
-        }
-        if storage.storage_class:
-            spec["storage_class_name"] = storage.storage_class
+        spec = PersistentVolumeClaimSpecArgs(
+            access_modes=["ReadWriteOnce"],
+            resources=VolumeResourceRequirementsArgs(requests={"storage": storage.size}),
+            storage_class_name=storage.storage_class or None,
+        )
         return PersistentVolumeClaim(
             f"{name}-data",
             metadata=object_meta(
                 name=adoption.data_claim,
                 namespace=namespace,
                 annotations={"helm.sh/resource-policy": "keep"},
+                adopted=True,
             ),
             spec=spec,
             opts=pulumi.ResourceOptions.merge(
@@ -152,6 +157,9 @@ class ForgejoServer(pulumi.ComponentResource):
                     import_=import_id(adoption, adoption.data_claim, namespace),
                     protect=settings.protect_data,
                     retain_on_delete=True,
+                    # The binding to its volume is the cluster's: left out here, it would read as a
+                    # change of an immutable field, which means replacement (refused: protected).
+                    ignore_changes=["spec.volumeName"],
                 ),
             ),
         )

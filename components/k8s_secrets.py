@@ -18,11 +18,13 @@ def opaque_secret(
     namespace: str,
     string_data: dict[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
+    *,
+    adopted: bool = False,
 ) -> Secret:
     """A Secret for pods to read by secretKeyRef or volume; pulumi-kubernetes keeps its data secret in state."""
     return Secret(
         resource_name,
-        metadata=object_meta(name=secret_name, namespace=namespace, labels=common_labels("secret")),
+        metadata=object_meta(name=secret_name, namespace=namespace, labels=common_labels("secret"), adopted=adopted),
         type="Opaque",
         string_data=string_data,
         opts=opts,

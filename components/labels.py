@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 PART_OF = "goldentooth-forgejo"
 
@@ -15,19 +15,23 @@ def common_labels(component: str) -> dict[str, str]:
     }
 
 
+# An adopted object's fields are still owned by the field manager that created it (Flux's kustomize-controller),
+# and server-side apply refuses to change them (an HTTPRoute's atomic rules, say) without force.
+TAKEN_OVER = {"pulumi.com/patchForce": "true"}
+
+
 def object_meta(
     name: str,
     namespace: str | None = None,
     labels: dict[str, str] | None = None,
     annotations: dict[str, str] | None = None,
-) -> ObjectMetaArgsDict:
-    """Metadata as a typed dict, like every other nested input here: mypy checks
-    the keys, and no ObjectMetaArgs object is built only to be turned back into a dict."""
-    metadata: ObjectMetaArgsDict = {"name": name}
-    if namespace is not None:
-        metadata["namespace"] = namespace
-    if labels is not None:
-        metadata["labels"] = labels
-    if annotations is not None:
-        metadata["annotations"] = annotations
-    return metadata
+    *,
+    adopted: bool = False,
+) -> ObjectMetaArgs:
+    """Metadata as the SDK's typed args class, so mypy checks the field names (unset fields are left out).
+
+    ``adopted`` marks an object this stack took over from another manager (see ``TAKEN_OVER``).
+    """
+    if adopted:
+        annotations = {**(annotations or {}), **TAKEN_OVER}
+    return ObjectMetaArgs(name=name, namespace=namespace, labels=labels, annotations=annotations)

@@ -35,12 +35,15 @@ class Namespaces(pulumi.ComponentResource):
             settings.server_pod_security,
             retain_on_delete,
             import_id(adoption, settings.server),
+            adopted=adoption is not None,
         )
         self.server: pulumi.Output[str] = server.metadata.name
         if settings.shared:
             self.runner: pulumi.Output[str] = self.server
         else:
-            runner = self._namespace(f"{name}-runner", settings.runner, settings.runner_pod_security, False, None)
+            runner = self._namespace(
+                f"{name}-runner", settings.runner, settings.runner_pod_security, False, None, adopted=False
+            )
             self.runner = runner.metadata.name
         self.register_outputs({"server": self.server, "runner": self.runner})
 
@@ -51,12 +54,15 @@ class Namespaces(pulumi.ComponentResource):
         pod_security: PodSecurity,
         retain_on_delete: bool,
         import_from: str | None,
+        *,
+        adopted: bool,
     ) -> Namespace:
         return Namespace(
             resource_name,
             metadata=object_meta(
                 name=namespace,
                 labels={**common_labels("namespace"), **pod_security.labels()},
+                adopted=adopted,
             ),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain_on_delete, import_=import_from),
         )

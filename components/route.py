@@ -38,7 +38,9 @@ class GatewayRoute(pulumi.ComponentResource):
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
-            metadata=object_meta(name=name, namespace=namespace, labels=common_labels("route")),
+            metadata=object_meta(
+                name=name, namespace=namespace, labels=common_labels("route"), adopted=adoption is not None
+            ),
             spec={
                 "parentRefs": [
                     {"name": gateway.name, "namespace": gateway.namespace, "sectionName": gateway.section_name}

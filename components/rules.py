@@ -373,10 +373,11 @@ def chart_source(value: str) -> str | None:
             return f"{value!r} is not an OCI repository such as 'oci://code.forgejo.org/forgejo-helm'"
         return None
     if "://" in value:
-        return f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not supported)"
-    path = Path(value)
+        return (
+            f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not supported)"
+        )
     if value.endswith(".tgz"):
-        return None if path.is_file() else f"{value!r}: no such chart archive"
-    if not (path / "Chart.yaml").is_file():
+        return None if Path(value).is_file() else f"{value!r}: no such chart archive"
+    if not (Path(value) / "Chart.yaml").is_file():
         return f"{value!r} is not a chart directory (no Chart.yaml there)"
     return None

@@ -209,11 +209,14 @@ class ActionsRunner(pulumi.ComponentResource):
             namespace,
             {RUNNER_SECRET_KEY: shared_secret},
             pulumi.ResourceOptions.merge(child, adopted(RUNNER_SECRET_NAME)),
+            adopted=adoption is not None,
         )
         config_yaml = runner_config_yaml(settings)
         config_map = ConfigMap(
             f"{name}-config",
-            metadata=object_meta(name=CONFIG_MAP_NAME, namespace=namespace, labels=labels),
+            metadata=object_meta(
+                name=CONFIG_MAP_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
+            ),
             data={"config.yaml": config_yaml},
             opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME)),
         )
@@ -235,7 +238,9 @@ class ActionsRunner(pulumi.ComponentResource):
 
         Deployment(
             f"{name}-deployment",
-            metadata=object_meta(name=DEPLOYMENT_NAME, namespace=namespace, labels=labels),
+            metadata=object_meta(
+                name=DEPLOYMENT_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
+            ),
             # A plain dict in the SDK's snake_case; the SDK maps it to the API's camelCase.
             spec=cast(
                 DeploymentSpecArgsDict,

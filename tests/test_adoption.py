@@ -53,6 +53,24 @@ def test_every_seed_object_is_imported_under_its_existing_name(adopting: Program
         assert metadata.get("name", adopting.one(typ, name).inputs.get("name")) == expected_name
 
 
+@pytest.mark.parametrize("overrides", [ADOPT, AFTER_TAKEOVER], ids=["takeover", "after-takeover"])
+def test_taken_over_objects_force_their_applies_past_fluxs_field_manager(overrides: dict[str, str]) -> None:
+    run = run_program(overrides)
+    forced = {
+        (r.typ, r.name)
+        for r in run.resources
+        if r.inputs.get("metadata", {}).get("annotations", {}).get("pulumi.com/patchForce") == "true"
+    }
+
+    assert forced == {key for key in SEED_OBJECTS if key[0] != "kubernetes:helm.sh/v3:Release"}
+
+
+def test_a_fresh_install_forces_no_apply() -> None:
+    run = run_program()
+
+    assert [r.name for r in run.resources if "patchForce" in str(r.inputs.get("metadata", {}))] == []
+
+
 @pytest.mark.parametrize("overrides", [{}, AFTER_TAKEOVER], ids=["fresh-install", "after-takeover"])
 def test_without_adoption_enabled_nothing_carries_an_import_id(overrides: dict[str, str]) -> None:
     run = run_program(overrides)
@@ -110,7 +128,7 @@ def test_data_claim_moves_from_the_chart_to_pulumi_with_the_keep_policy(adopting
     assert claim.inputs["metadata"] == {
         "name": "gitea-shared-storage",
         "namespace": "forgejo",
-        "annotations": {"helm.sh/resource-policy": "keep"},
+        "annotations": {"helm.sh/resource-policy": "keep", "pulumi.com/patchForce": "true"},
     }
     assert claim.inputs["spec"] == {
         "accessModes": ["ReadWriteOnce"],

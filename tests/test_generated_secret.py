@@ -35,6 +35,7 @@ def test_unknown_kind_is_refused() -> None:
 def test_create_returns_the_value_and_an_id_that_is_not_it() -> None:
     # Lengths cross the wire as floats.
     result = GeneratedSecretProvider().create({"kind": HEX, "length": 20.0})
+    assert result.outs is not None
 
     assert result.outs["kind"] == HEX
     assert result.outs["length"] == 20
