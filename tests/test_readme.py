@@ -18,6 +18,17 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
     assert ci_command in _fenced_commands()
     assert ci_command.startswith("python3 -m venv .venv && .venv/bin/pip install")
+    assert "tests/e2e/tools/build_tools.py" in ci_command
+
+
+def test_the_unit_tier_command_is_the_readmes_and_leaves_out_only_the_e2e_tier() -> None:
+    unit_command = (ROOT / ".ci" / "unit").read_text().strip().splitlines()[-1]
+    ci_command = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+
+    assert unit_command in _fenced_commands()
+    assert unit_command == ci_command.replace(
+        " && python3 tests/e2e/tools/build_tools.py && .venv/bin/pytest", ' && .venv/bin/pytest -m "not e2e"'
+    )
 
 
 def test_readme_main_job_previews_and_updates_the_goldentooth_stack() -> None:

@@ -198,7 +198,7 @@ def test_pull_requests_run_the_tests_then_preview_with_the_policy_pack() -> None
     runs = [s.get("run", "") for s in steps(workflow)]
 
     assert triggers(workflow) == {"pull_request": {"branches": ["main"]}}
-    tests_at = runs.index("bash .ci/run")
+    tests_at = runs.index("bash .ci/unit")
     preview_at = next(i for i, run in enumerate(runs) if "pulumi preview" in run)
     assert tests_at < preview_at
     assert runs[preview_at].replace("\\\n", "").split() == [
@@ -217,7 +217,7 @@ def test_pushes_to_main_deploy_one_at_a_time() -> None:
 
     assert triggers(workflow) == {"push": {"branches": ["main"]}}
     assert workflow["concurrency"] == {"group": "pulumi-up-goldentooth", "cancel-in-progress": False}
-    assert runs.index("bash .ci/run") < len(runs) - 1
+    assert runs.index("bash .ci/unit") < len(runs) - 1
     assert runs[-1].replace("\\\n", "").split() == [
         ".venv/bin/python", "policy/stack_config.py", "goldentooth", ">", '"${POLICY_CONFIG}"',
         "pulumi", "up", "--yes", "--stack", "goldentooth", "--non-interactive", "--policy-pack", "policy",
@@ -243,7 +243,7 @@ def test_secrets_are_the_documented_ones_and_reach_only_their_steps() -> None:
     for path in WORKFLOWS:
         workflow = load(path)
         assert "secrets." not in json.dumps([workflow.get("env"), *(j.get("env") for j in workflow["jobs"].values())])
-        test_step = [s for s in steps(workflow) if s.get("run") == "bash .ci/run"]
+        test_step = [s for s in steps(workflow) if s.get("run") == "bash .ci/unit"]
         assert [s for s in test_step if "env" in s] == []
 
 

@@ -1,0 +1,247 @@
+"""Scenarios 1-5 on one stack: the README's first deploy, idempotence, a change in place, mirrors, policies.
+
+The tests run in file order on the stack the module fixture deploys; the ones
+that change it come after the ones that only look.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from tests.e2e.cluster import ApiError, Cluster
+from tests.e2e.conftest import ClusterForgejo, new_project
+from tests.e2e.pulumi_cli import STACK, PulumiProject
+from tests.e2e.readme import command_starting, deploy_steps
+
+NVME_NODES = {"bramble-1", "bramble-2", "bramble-3"}
+UPSTREAM_TOKEN = "ghp_e2eUpstreamToken0123456789abcdefABCD"
+DATA_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:PersistentVolumeClaim", "Mirror", "Namespace")
+
+
+def stand_in_settings(project: PulumiProject, forgejo: ClusterForgejo, ca: trustme.CA) -> None:
+    """What differs from goldentooth: the chart, and the Forgejo API the mirrors are created through."""
+    project.config_set("chartSource", "tests/e2e/chart/forgejo")
+    project.config_set("forgejoApiUrl", forgejo.url)
+    project.config_set("forgejoCaBundle", ca.cert_pem.bytes().decode())
+    project.config_set("mirrorUpstreamTokens", json.dumps({"forgejo_admin/mcp": UPSTREAM_TOKEN}), secret=True)
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    tmp_path_factory: pytest.TempPathFactory,
+    tools_bin: Path,
+    pulumi_home: Path,
+    cluster: Cluster,
+    forgejo: ClusterForgejo,
+    forgejo_ca: trustme.CA,
+) -> PulumiProject:
+    """The README's deploy command, step by step, on a new stack; `pulumi up` is answered as a person would."""
+    workdir = tmp_path_factory.mktemp("first-deploy")
+    project = new_project(workdir, tools_bin, pulumi_home, cluster)
+    *setup, up = deploy_steps(f"file://{workdir / 'state'}")
+    (workdir / "state").mkdir()
+    for step in setup:
+        project.sh(step)
+    stand_in_settings(project, forgejo, forgejo_ca)
+    assert up == f"pulumi up --stack {STACK}"
+    project.interactive(up)
+    return project
+
+
+def secret_value(cluster: Cluster, namespace: str, name: str, key: str) -> str:
+    data = cluster.get(f"/api/v1/namespaces/{namespace}/secrets/{name}")["data"]
+    return base64.b64decode(data[key]).decode()
+
+
+def pods(cluster: Cluster, namespace: str, selector: str) -> list[dict[str, Any]]:
+    return list(cluster.get(f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")["items"])
+
+
+def ready(pod: dict[str, Any]) -> bool:
+    conditions = pod.get("status", {}).get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+# -- 1. first deploy -------------------------------------------------------------------------------
+
+
+def test_namespaces_carry_their_pod_security_levels(deployed: PulumiProject, cluster: Cluster) -> None:
+    server = cluster.get("/api/v1/namespaces/forgejo")["metadata"]["labels"]
+    runner = cluster.get("/api/v1/namespaces/forgejo-runner")["metadata"]["labels"]
+
+    assert {k: v for k, v in server.items() if k.startswith("pod-security")} == {
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    }
+    assert {k: v for k, v in runner.items() if k.startswith("pod-security")} == {
+        "pod-security.kubernetes.io/enforce": "privileged"
+    }
+
+
+def test_admin_secret_holds_the_admin_and_a_generated_password(deployed: PulumiProject, cluster: Cluster) -> None:
+    assert secret_value(cluster, "forgejo", "forgejo-admin", "username") == "forgejo_admin"
+    assert re.fullmatch(r"[A-Za-z0-9]{32}", secret_value(cluster, "forgejo", "forgejo-admin", "password"))
+
+
+def test_the_route_points_at_the_service_the_chart_made(deployed: PulumiProject, cluster: Cluster) -> None:
+    outputs = json.loads(deployed.pulumi("stack", "output", "--json", "--stack", STACK).output)
+    route = cluster.get("/apis/gateway.networking.k8s.io/v1/namespaces/forgejo/httproutes/forgejo")
+    backend = route["spec"]["rules"][0]["backendRefs"][0]
+
+    service = cluster.get(f"/api/v1/namespaces/forgejo/services/{backend['name']}")
+
+    assert outputs["http_service_name"] == backend["name"] == "forgejo-http"
+    assert [port["port"] for port in service["spec"]["ports"]] == [backend["port"]] == [3000]
+    assert route["spec"]["parentRefs"] == [
+        {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": "goldentooth",
+            "namespace": "gateway",
+            "sectionName": "https",
+        }
+    ]
+
+
+def test_runner_pods_run_only_on_nvme_nodes(deployed: PulumiProject, cluster: Cluster) -> None:
+    runners = pods(cluster, "forgejo-runner", "app.kubernetes.io/name=forgejo-runner")
+
+    assert runners
+    assert {pod["spec"]["nodeName"] for pod in runners} <= NVME_NODES
+    assert all(ready(pod) for pod in runners)
+    dind = next(c for c in runners[0]["spec"]["initContainers"] if c["name"] == "dind")
+    assert dind["securityContext"]["privileged"] is True
+
+
+def test_forgejo_pod_with_its_registration_sidecar_is_admitted_under_baseline(
+    deployed: PulumiProject, cluster: Cluster
+) -> None:
+    (server,) = pods(cluster, "forgejo", "app.kubernetes.io/name=forgejo")
+
+    assert [container["name"] for container in server["spec"]["containers"]] == ["forgejo", "runner-registration"]
+    assert server["spec"]["nodeName"] in NVME_NODES
+    assert ready(server)
+
+
+def test_a_privileged_pod_is_refused_in_the_server_namespace(deployed: PulumiProject, cluster: Cluster) -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "privileged-probe"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.37", "securityContext": {"privileged": True}}]},
+    }
+
+    with pytest.raises(ApiError) as refused:
+        cluster.post("/api/v1/namespaces/forgejo/pods", pod)
+
+    assert refused.value.status == 403
+    assert 'violates PodSecurity "baseline:latest": privileged' in refused.value.message
+
+
+# -- 2. idempotence --------------------------------------------------------------------------------
+
+
+def test_preview_right_after_up_expects_no_changes(deployed: PulumiProject) -> None:
+    deployed.pulumi("preview", "--stack", STACK, "--expect-no-changes")
+
+
+def test_refresh_right_after_up_expects_no_changes(deployed: PulumiProject) -> None:
+    deployed.pulumi("refresh", "--stack", STACK, "--yes", "--expect-no-changes")
+
+
+# -- 4. mirrors through the engine -----------------------------------------------------------------
+
+
+def test_mirror_exists_with_actions_on(deployed: PulumiProject, forgejo: ClusterForgejo) -> None:
+    repo = forgejo.repo("forgejo_admin/mcp")
+
+    assert repo is not None
+    assert repo["mirror"] is True
+    assert repo["has_actions"] is True
+    assert repo["mirror_interval"] == "5m0s"
+    assert repo["original_url"] == "https://github.com/goldentooth/mcp.git"
+
+
+def test_a_second_up_sends_forgejo_no_write(deployed: PulumiProject, forgejo: ClusterForgejo) -> None:
+    forgejo.clear_log()
+
+    deployed.pulumi("up", "--stack", STACK, "--yes")
+
+    assert forgejo.writes() == []
+
+
+def test_no_secret_is_in_plain_text_in_the_state(deployed: PulumiProject, cluster: Cluster) -> None:
+    secrets = {
+        "admin password": secret_value(cluster, "forgejo", "forgejo-admin", "password"),
+        "runner secret": secret_value(cluster, "forgejo-runner", "forgejo-runner", "token"),
+        "upstream token": UPSTREAM_TOKEN,
+    }
+    exported = json.dumps(deployed.stack_export())
+    on_disk = "".join(path.read_text() for path in (deployed.directory.parent / "state").rglob("*.json"))
+
+    assert exported.count('"secure"') or exported.count("ciphertext")
+    leaked = {name for name, value in secrets.items() if value in exported or value in on_disk}
+    assert leaked == set()
+
+
+# -- 5. policy pack --------------------------------------------------------------------------------
+
+
+def test_policy_pack_passes_for_goldentooth(deployed: PulumiProject) -> None:
+    deployed.sh(command_starting("(cd policy && pulumi install) && pulumi preview"))
+    deployed.sh(command_starting(".venv/bin/python policy/stack_config.py"))
+    deployed.sh(command_starting("pulumi preview --stack goldentooth --policy-pack policy --policy-pack-config"))
+
+
+def test_policy_pack_refuses_a_privileged_runner_outside_the_namespace_it_was_told(deployed: PulumiProject) -> None:
+    deployed.config_set("runnerNamespace", "ci-runners")
+    try:
+        # The pack's default runner namespace is forgejo-runner; the derived config would say ci-runners.
+        failed = deployed.pulumi("preview", "--stack", STACK, "--policy-pack", "policy", check=False)
+    finally:
+        deployed.config_set("runnerNamespace", "forgejo-runner")
+
+    assert failed.returncode != 0
+    assert "privileged-only-in-runner-namespace" in failed.output
+    assert "ci-runners" in failed.output
+
+
+# -- 3. a change in place --------------------------------------------------------------------------
+
+
+def test_a_change_in_place_updates_without_replacing_what_holds_data(
+    deployed: PulumiProject, forgejo: ClusterForgejo, cluster: Cluster
+) -> None:
+    deployed.pulumi("config", "set", "--stack", STACK, "--path", "mirrors[0].interval", "10m")
+    deployed.pulumi("config", "set", "--stack", STACK, "--path", "runnerLabels[1]", "debian:docker://debian:12.12")
+    deployed.pulumi("config", "set", "--stack", STACK, "--path", "resources.limits.memory", "768Mi")
+
+    steps = deployed.preview_steps()
+    changed = {(step["op"], step["urn"].split("::")[-1]) for step in steps if step["op"] != "same"}
+    data_holders = [
+        (op, name)
+        for op, name in changed
+        if op in ("replace", "create-replacement", "delete-replaced", "delete")
+        and any(kind in name for kind in ("forgejo-release", "forgejo-server", "forgejo-admin", "mirrors"))
+    ]
+
+    assert data_holders == []
+    assert ("update", "forgejo-release") in changed
+    assert ("update", "forgejo-runner-deployment") in changed
+    assert any(op == "update" and "mcp" in name for op, name in changed)
+
+    deployed.pulumi("up", "--stack", STACK, "--yes")
+    deployed.pulumi("preview", "--stack", STACK, "--expect-no-changes")
+    repo = forgejo.repo("forgejo_admin/mcp")
+    assert repo is not None
+    assert repo["mirror_interval"] == "10m0s"
+    config_map = cluster.get("/api/v1/namespaces/forgejo-runner/configmaps/forgejo-runner-config")
+    assert "debian:docker://debian:12.12" in config_map["data"]["config.yaml"]
