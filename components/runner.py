@@ -193,8 +193,15 @@ class ActionsRunner(pulumi.ComponentResource):
     ) -> None:
         super().__init__("goldentooth:index:ActionsRunner", name, None, opts)
 
-        def adopted(object_name: str) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(import_=import_id(adoption, object_name, namespace))
+        def adopted(object_name: str, *, kept_as_is: tuple[str, ...] = ()) -> pulumi.ResourceOptions:
+            """Import options for a taken-over object.
+
+            ``kept_as_is`` names the inputs left untouched on the takeover run: the seed's runner differs in
+            what only a replacement can change (its selector; a ConfigMap's data), and Pulumi cannot import an
+            object and replace it in one update. The update after the takeover replaces them.
+            """
+            import_from = import_id(adoption, object_name, namespace)
+            return pulumi.ResourceOptions(import_=import_from, ignore_changes=list(kept_as_is) if import_from else None)
 
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         labels = {
@@ -218,7 +225,7 @@ class ActionsRunner(pulumi.ComponentResource):
                 name=CONFIG_MAP_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
             ),
             data={"config.yaml": config_yaml},
-            opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME)),
+            opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME, kept_as_is=("metadata", "data"))),
         )
         dependencies: list[pulumi.Resource] = [*depends_on, secret, config_map]
         if settings.docker_cache is not None:
@@ -246,8 +253,9 @@ class ActionsRunner(pulumi.ComponentResource):
                 DeploymentSpecArgsDict,
                 _deployment_spec(settings, instance_url, labels, config_yaml, _resource_version(secret)),
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=dependencies, import_=import_id(adoption, DEPLOYMENT_NAME, namespace)
+            opts=pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions(parent=self, depends_on=dependencies),
+                adopted(DEPLOYMENT_NAME, kept_as_is=("metadata", "spec")),
             ),
         )
         self.name: pulumi.Output[str] = pulumi.Output.from_input(settings.name)

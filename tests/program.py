@@ -45,6 +45,7 @@ class Registered:
     dependencies: list[str]
     additional_secret_outputs: list[str]
     import_id: str
+    ignore_changes: list[str]
 
     @property
     def parent_type_and_name(self) -> tuple[str, str]:
@@ -77,6 +78,7 @@ class RecordingMonitor(MockMonitor):
                     dependencies=list(request.dependencies),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     import_id=request.importId,
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return super().RegisterResource(request)

@@ -189,3 +189,23 @@ def test_bad_adoption_config_is_refused_naming_the_key(overrides: dict[str, str]
 
     messages = [str(problem) for problem in refused.value.problems]
     assert any(m.startswith(f"goldentooth-forgejo:{key}: ") and reason in m for m in messages), messages
+
+
+
+@pytest.mark.parametrize(
+    ("overrides", "kept"),
+    [
+        (ADOPT, {"forgejo-runner-config": ["metadata", "data"], "forgejo-runner-deployment": ["metadata", "spec"]}),
+        (AFTER_TAKEOVER, {}),
+    ],
+    ids=["takeover", "after-takeover"],
+)
+def test_the_seed_runner_is_imported_as_it_is_and_replaced_only_after_the_takeover(
+    overrides: dict[str, str], kept: dict[str, list[str]]
+) -> None:
+    run = run_program(overrides)
+
+    assert {r.name: r.ignore_changes for r in run.resources if r.ignore_changes} == {
+        "forgejo-data": ["spec.volumeName"],
+        **kept,
+    }

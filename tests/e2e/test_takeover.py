@@ -21,7 +21,7 @@ import yaml
 from tests.e2e.cluster import Cluster
 from tests.e2e.conftest import ClusterForgejo, new_project
 from tests.e2e.pulumi_cli import STACK, PulumiProject
-from tests.e2e.readme import fenced_lines
+from tests.e2e.readme import command_starting, fenced_lines
 from tests.e2e.test_first_deploy import stand_in_settings
 
 CHART = Path(__file__).parent / "chart" / "forgejo"
@@ -264,9 +264,7 @@ def test_preview_imports_the_flux_objects_and_replaces_only_what_holds_no_data(
         "forgejo-route",
         "forgejo-data",
     }
-    replaced = by_op.get("replace", set()) | by_op.get("create-replacement", set())
-    assert replaced <= {"forgejo-runner-config", "forgejo-runner-deployment"}
-    assert "delete" not in by_op
+    assert not {"replace", "create-replacement", "delete-replaced", "delete"} & set(by_op)
 
 
 def test_the_data_claim_is_the_same_claim_with_its_annotations(
@@ -301,3 +299,31 @@ def test_the_existing_mirror_is_adopted_with_actions_on(
     assert repo is not None
     assert repo["has_actions"] is True
     assert len(forgejo.repos) == 1
+
+
+def test_the_seed_runner_runs_untouched_until_the_hand_over(
+    taken_over: tuple[PulumiProject, dict[str, Any], list[dict[str, Any]]], cluster: Cluster
+) -> None:
+    runner = cluster.get("/apis/apps/v1/namespaces/forgejo/deployments/forgejo-runner")
+
+    assert runner["spec"]["selector"] == {"matchLabels": {"app": "forgejo-runner"}}
+    assert [c["name"] for c in runner["spec"]["template"]["spec"]["containers"]] == ["runner", "dind"]
+
+
+def test_the_hand_over_replaces_only_the_runner_and_then_nothing_changes(
+    taken_over: tuple[PulumiProject, dict[str, Any], list[dict[str, Any]]], cluster: Cluster
+) -> None:
+    project, before, _ = taken_over
+    project.sh(command_starting("pulumi config set --path 'adoption.enabled' false"))
+
+    steps = project.preview_steps()
+    project.pulumi("up", "--stack", STACK, "--yes")
+
+    replaced = {step["urn"].split("::")[-1] for step in steps if step["op"] == "replace"}
+    assert replaced == {"forgejo-runner-config", "forgejo-runner-deployment"}
+    assert "delete" not in {step["op"] for step in steps}
+    runner = cluster.get("/apis/apps/v1/namespaces/forgejo/deployments/forgejo-runner")
+    assert [c["name"] for c in runner["spec"]["template"]["spec"]["initContainers"]] == ["dind", "register"]
+    claim = cluster.get("/api/v1/namespaces/forgejo/persistentvolumeclaims/gitea-shared-storage")
+    assert claim["metadata"]["uid"] == before["metadata"]["uid"]
+    project.pulumi("preview", "--stack", STACK, "--expect-no-changes")
