@@ -191,7 +191,6 @@ def test_bad_adoption_config_is_refused_naming_the_key(overrides: dict[str, str]
     assert any(m.startswith(f"goldentooth-forgejo:{key}: ") and reason in m for m in messages), messages
 
 
-
 @pytest.mark.parametrize(
     ("overrides", "kept"),
     [
