@@ -187,6 +187,7 @@ def _load_forgejo(reader: ConfigReader, warnings: list[str]) -> ForgejoSettings:
         mirror_min_interval=min_interval,
         service_port=reader.integer("servicePort", rules.port),
         protect_data=reader.boolean("protectData"),
+        ssh_enabled=reader.boolean("sshEnabled"),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.runner_registration import RunnerRegistration, registration_values
+from components.runner_registration import RESTRICTED_CONTAINER, RunnerRegistration, registration_values
 from components.settings import ForgejoSettings
 
 
@@ -27,6 +27,14 @@ def _persistence(settings: ForgejoSettings) -> dict[str, Any]:
     return persistence
 
 
+def _ssh(settings: ForgejoSettings) -> dict[str, Any]:
+    """The rootless image starts an SSH server and advertises ssh:// clone URLs unless told otherwise; the
+    HTTP-only gateway cannot serve them, so both are off unless ``sshEnabled`` says the SSH Service is exposed."""
+    if settings.ssh_enabled:
+        return {"START_SSH_SERVER": True, "DISABLE_SSH": False, "SSH_DOMAIN": settings.hostname}
+    return {"START_SSH_SERVER": False, "DISABLE_SSH": True}
+
+
 def forgejo_values(
     settings: ForgejoSettings, admin_secret_name: str, registration: RunnerRegistration | None = None
 ) -> dict[str, Any]:
@@ -38,6 +46,14 @@ def forgejo_values(
         # update would start the new pod before the old one lets go.
         "strategy": {"type": "Recreate"},
         "service": {"http": {"port": settings.service_port}},
+        # `restricted` for the chart's containers too, and no chown of the whole data volume on every start.
+        "podSecurityContext": {
+            "fsGroup": 1000,
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containerSecurityContext": RESTRICTED_CONTAINER,
         "persistence": _persistence(settings),
         "nodeSelector": dict(settings.node_selector),
         "resources": settings.resources.as_dict(),
@@ -59,7 +75,7 @@ def forgejo_values(
                     "SCHEDULE": f"@every {settings.mirror_min_interval}",
                     "NO_SUCCESS_NOTICE": True,
                 },
-                "server": {"DOMAIN": settings.hostname, "ROOT_URL": settings.url},
+                "server": {"DOMAIN": settings.hostname, "ROOT_URL": settings.url, **_ssh(settings)},
                 "service": {"DISABLE_REGISTRATION": True},
                 "database": {"DB_TYPE": "sqlite3"},
             },

@@ -49,7 +49,18 @@ FORGEJO_ENV = {
     "GITEA_CUSTOM": "/data/gitea",
     "GITEA_WORK_DIR": "/data",
     "GITEA_TEMP": "/tmp/gitea",
+    "TMPDIR": "/tmp/gitea",
     "HOME": "/data/gitea/git",
+}
+
+# What PodSecurity's `restricted` level asks of every container in the server namespace (which warns and
+# audits at that level), for the rootless image's user 1000 (git). The pod adds the seccomp profile.
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "runAsGroup": 1000,
 }
 
 SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
@@ -74,12 +85,13 @@ def registration_values(registration: RunnerRegistration) -> dict[str, Any]:
                 "command": ["/bin/sh", "-c", REGISTER_LOOP],
                 "env": env,
                 "volumeMounts": [
-                    # "data" is the chart's data volume, the one the server uses.
+                    # "data" and "temp" are the chart's volumes, the ones the server uses.
                     {"name": "data", "mountPath": "/data"},
+                    {"name": "temp", "mountPath": "/tmp"},
                     {"name": VOLUME_NAME, "mountPath": SECRET_MOUNT, "readOnly": True},
                 ],
                 "resources": SIDECAR_RESOURCES,
-                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                "securityContext": RESTRICTED_CONTAINER,
             }
         ],
         "extraVolumes": [

@@ -75,6 +75,7 @@ class ForgejoSettings(NamedTuple):
     mirror_min_interval: str
     service_port: int
     protect_data: bool
+    ssh_enabled: bool = False
 
     @property
     def url(self) -> str:

@@ -18,7 +18,9 @@ from tests import reference
 from tests.stack import goldentooth_config
 
 CHART_VALUES = reference.load_yaml("forgejo-helm-values.yaml")
-FREE_FORM = ("gitea.config",)
+# Passed through as they are: ini sections, and Kubernetes securityContext objects (the e2e tier's API server
+# checks those, and its PodSecurity admission holds them to `restricted`).
+FREE_FORM = ("gitea.config", "podSecurityContext", "containerSecurityContext")
 # Read by the chart's templates (_helpers.tpl `forgejo.fullname`) but not listed in values.yaml.
 TEMPLATE_ONLY = ("fullnameOverride",)
 

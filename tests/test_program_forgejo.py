@@ -120,6 +120,19 @@ def test_release_values_carry_the_seed_and_the_later_lessons(goldentooth: Progra
         "image": {"rootless": True, "fullOverride": "code.forgejo.org/forgejo/forgejo:13.0.3-rootless"},
         "strategy": {"type": "Recreate"},
         "service": {"http": {"port": 3000}},
+        "podSecurityContext": {
+            "fsGroup": 1000,
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containerSecurityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "runAsGroup": 1000,
+        },
         "persistence": {"enabled": True, "create": True, "storageClass": "seaweedfs", "size": "10Gi"},
         "nodeSelector": {"node.kubernetes.io/disk-type": "nvme"},
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
@@ -133,7 +146,12 @@ def test_release_values_carry_the_seed_and_the_later_lessons(goldentooth: Progra
                 "actions": {"ENABLED": True},
                 "mirror": {"ENABLED": True, "MIN_INTERVAL": "5m"},
                 "cron.update_mirrors": {"SCHEDULE": "@every 5m", "NO_SUCCESS_NOTICE": True},
-                "server": {"DOMAIN": "git.goldentooth.net", "ROOT_URL": "https://git.goldentooth.net/"},
+                "server": {
+                    "DOMAIN": "git.goldentooth.net",
+                    "ROOT_URL": "https://git.goldentooth.net/",
+                    "START_SSH_SERVER": False,
+                    "DISABLE_SSH": True,
+                },
                 "service": {"DISABLE_REGISTRATION": True},
                 "database": {"DB_TYPE": "sqlite3"},
             },
@@ -233,3 +251,13 @@ def test_supplied_admin_password_is_used_instead_of_generating_one() -> None:
     assert run.one(SECRET, "forgejo-admin").inputs["stringData"]["value"]["password"] == "supplied-password-42"
     assert run.exports["admin_password"] == "supplied-password-42"
     assert "admin_password" in run.secret_exports
+
+
+def test_ssh_is_on_only_when_asked_for_and_then_advertises_the_public_host() -> None:
+    server = run_program({"sshEnabled": "true"}).one(RELEASE).inputs["values"]["gitea"]["config"]["server"]
+
+    assert {key: server[key] for key in ("START_SSH_SERVER", "DISABLE_SSH", "SSH_DOMAIN")} == {
+        "START_SSH_SERVER": True,
+        "DISABLE_SSH": False,
+        "SSH_DOMAIN": "git.goldentooth.net",
+    }

@@ -96,15 +96,23 @@ def test_registration_sidecar_registers_from_the_forgejo_pod(goldentooth: Progra
                 {"name": "GITEA_CUSTOM", "value": "/data/gitea"},
                 {"name": "GITEA_WORK_DIR", "value": "/data"},
                 {"name": "GITEA_TEMP", "value": "/tmp/gitea"},
+                {"name": "TMPDIR", "value": "/tmp/gitea"},
                 {"name": "HOME", "value": "/data/gitea/git"},
                 {"name": "RUNNER_NAME", "value": "bramble-runner"},
             ],
             "volumeMounts": [
                 {"name": "data", "mountPath": "/data"},
+                {"name": "temp", "mountPath": "/tmp"},
                 {"name": "runner-shared-secret", "mountPath": "/run/forgejo-runner-secret", "readOnly": True},
             ],
             "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
-            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "runAsNonRoot": True,
+                "runAsUser": 1000,
+                "runAsGroup": 1000,
+            },
         }
     ]
     assert values["extraVolumes"] == [

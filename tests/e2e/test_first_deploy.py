@@ -64,6 +64,14 @@ def pods(cluster: Cluster, namespace: str, selector: str) -> list[dict[str, Any]
     return list(cluster.get(f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")["items"])
 
 
+def _exists(cluster: Cluster, path: str) -> bool | None:
+    try:
+        cluster.get(path)
+    except ApiError:
+        return None
+    return True
+
+
 def ready(pod: dict[str, Any]) -> bool:
     conditions = pod.get("status", {}).get("conditions", [])
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
@@ -129,6 +137,31 @@ def test_forgejo_pod_with_its_registration_sidecar_is_admitted_under_baseline(
     assert [container["name"] for container in server["spec"]["containers"]] == ["forgejo", "runner-registration"]
     assert server["spec"]["nodeName"] in NVME_NODES
     assert ready(server)
+
+
+def test_the_forgejo_pod_and_its_sidecar_pass_restricted_without_a_warning(
+    deployed: PulumiProject, cluster: Cluster
+) -> None:
+    """The server namespace warns and audits `restricted`; a namespace that enforces it admits the same pod."""
+    (server,) = pods(cluster, "forgejo", "app.kubernetes.io/name=forgejo")
+    cluster.post(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "restricted-check",
+         "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}},
+    )  # fmt: skip
+    cluster.wait_for(
+        "the new namespace's default ServiceAccount",
+        lambda: _exists(cluster, "/api/v1/namespaces/restricted-check/serviceaccounts/default"),
+    )
+    spec = {key: value for key, value in server["spec"].items() if key != "nodeName"}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "forgejo-copy"}, "spec": spec}
+
+    admitted = cluster.post("/api/v1/namespaces/restricted-check/pods", pod)
+
+    assert admitted["metadata"]["name"] == "forgejo-copy"
+    sidecar = next(c for c in server["spec"]["containers"] if c["name"] == "runner-registration")
+    assert {"name": "temp", "mountPath": "/tmp"} in sidecar["volumeMounts"]
+    assert server["spec"]["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
 
 
 def test_a_privileged_pod_is_refused_in_the_server_namespace(deployed: PulumiProject, cluster: Cluster) -> None:

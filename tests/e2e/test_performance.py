@@ -1,0 +1,98 @@
+"""The two figures the README gives, measured on the real engine: a no-op `up`, and the cost of each mirror.
+
+Each figure is a ratio of medians of a few runs in the same test, so it compares like with like on whatever
+machine runs it. The measured seconds are printed (``pytest -s`` shows them).
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pytest
+import trustme
+
+from tests.e2e.cluster import Cluster
+from tests.e2e.conftest import ClusterForgejo, new_project
+from tests.e2e.pulumi_cli import STACK, PulumiProject
+from tests.e2e.readme import deploy_steps
+from tests.e2e.test_first_deploy import stand_in_settings
+
+RUNS = 3
+NO_OP_UP_TARGET = 2.0
+PER_MIRROR_TARGET = 1.5
+
+# A stack of one Namespace on the same cluster, plugins and interpreter: what any Pulumi program costs.
+BASELINE_PROGRAM = """\
+import pulumi_kubernetes as k8s
+
+k8s.core.v1.Namespace("baseline", metadata={"name": "e2e-baseline"})
+"""
+
+
+@pytest.fixture(scope="module")
+def goldentooth(
+    tmp_path_factory: pytest.TempPathFactory,
+    tools_bin: Path,
+    pulumi_home: Path,
+    cluster: Cluster,
+    forgejo: ClusterForgejo,
+    forgejo_ca: trustme.CA,
+) -> PulumiProject:
+    workdir = tmp_path_factory.mktemp("performance")
+    project = new_project(workdir, tools_bin, pulumi_home, cluster)
+    (workdir / "state").mkdir()
+    *setup, _ = deploy_steps(f"file://{workdir / 'state'}")
+    for step in setup:
+        project.sh(step)
+    stand_in_settings(project, forgejo, forgejo_ca)
+    project.pulumi("up", "--stack", STACK, "--yes")
+    return project
+
+
+def median_seconds(project: PulumiProject, *args: str) -> float:
+    return statistics.median(project.pulumi(*args).seconds for _ in range(RUNS))
+
+
+def test_a_no_op_up_costs_at_most_twice_a_one_namespace_stack(
+    goldentooth: PulumiProject, forgejo: ClusterForgejo, tmp_path: Path
+) -> None:
+    baseline_dir = tmp_path / "baseline"
+    baseline_dir.mkdir()
+    (baseline_dir / "Pulumi.yaml").write_text(
+        "name: e2e-baseline\nruntime:\n  name: python\n  options:\n"
+        f"    toolchain: pip\n    virtualenv: {goldentooth.directory / '.venv'}\n"
+    )
+    (baseline_dir / "__main__.py").write_text(BASELINE_PROGRAM)
+    baseline = PulumiProject(baseline_dir, goldentooth.env, goldentooth.logs)
+    baseline.pulumi("stack", "select", "baseline", "--create", "--secrets-provider", "passphrase")
+    baseline.pulumi("up", "--stack", "baseline", "--yes")
+
+    forgejo.clear_log()
+    program = median_seconds(goldentooth, "up", "--stack", STACK, "--yes", "--expect-no-changes")
+    one_namespace = median_seconds(baseline, "up", "--stack", "baseline", "--yes", "--expect-no-changes")
+
+    print(f"\nno-op up: goldentooth {program:.2f} s, one Namespace {one_namespace:.2f} s, "
+          f"ratio {program / one_namespace:.2f}")  # fmt: skip
+    assert forgejo.writes() == []
+    assert program / one_namespace <= NO_OP_UP_TARGET
+
+
+def test_twenty_mirrors_preview_at_most_one_and_a_half_times_one(goldentooth: PulumiProject) -> None:
+    one = median_seconds(goldentooth, "preview", "--stack", STACK)
+    pairs = [
+        f"mirrors[{index}].{field}={value}"
+        for index in range(1, 20)
+        for field, value in (
+            ("cloneAddr", f"https://github.com/goldentooth/repo-{index}.git"),
+            ("owner", "forgejo_admin"),
+            ("name", f"repo-{index}"),
+            ("interval", "5m"),
+        )
+    ]
+    goldentooth.pulumi("config", "set-all", "--stack", STACK, "--path", *(f"--plaintext={pair}" for pair in pairs))
+
+    twenty = median_seconds(goldentooth, "preview", "--stack", STACK)
+
+    print(f"\npreview: 1 mirror {one:.2f} s, 20 mirrors {twenty:.2f} s, ratio {twenty / one:.2f}")
+    assert twenty / one <= PER_MIRROR_TARGET
