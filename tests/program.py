@@ -13,6 +13,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 
+from components.durations import format_duration, parse_duration
 from tests.stack import PROJECT, ROOT, STACK, goldentooth_config
 
 GENERATED_SECRET = "pulumi-python:dynamic/goldentooth:GeneratedSecret"
@@ -95,10 +96,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # The API server's version stamp, which changes whenever the data does.
             state["metadata"] = {**state["metadata"], "resourceVersion": SECRET_RESOURCE_VERSION}
         if args.typ == "pulumi-python:dynamic/forgejo:Mirror":
-            # Imported here, not at the top: the benchmark sets these mocks up
-            # before it starts timing the program, project imports included.
-            from components.durations import format_duration, parse_duration
-
             # What Forgejo answers: URLs from ROOT_URL, the interval in Go's long form.
             repo = f"{args.inputs['owner']}/{args.inputs['name']}"
             state.update(
