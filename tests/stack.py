@@ -53,5 +53,12 @@ def _goldentooth_config() -> dict[str, str]:
     for full_key, value in stack_file()["config"].items():
         namespace, _, key = full_key.partition(":")
         assert namespace == PROJECT, f"stack file key {full_key} is outside the project namespace"
+        if is_encrypted(value):
+            continue  # `pulumi config set --secret` wrote it; only the CLI, with the passphrase, can read it
         raw[key] = _as_config_string(value)
     return raw
+
+
+def is_encrypted(value: Any) -> bool:
+    """A value as `pulumi config set --secret` writes it: ``{secure: v1:...}``."""
+    return isinstance(value, dict) and set(value) == {"secure"}

@@ -145,7 +145,7 @@ def test_release_values_carry_the_seed_and_the_later_lessons(goldentooth: Progra
             "config": {
                 "actions": {"ENABLED": True},
                 "mirror": {"ENABLED": True, "MIN_INTERVAL": "5m"},
-                "cron.update_mirrors": {"SCHEDULE": "@every 5m", "NO_SUCCESS_NOTICE": True},
+                "cron.update_mirrors": {"SCHEDULE": "@every 1m", "NO_SUCCESS_NOTICE": True},
                 "server": {
                     "DOMAIN": "git.goldentooth.net",
                     "ROOT_URL": "https://git.goldentooth.net/",

@@ -7,7 +7,7 @@ import pytest
 
 from components import config
 from tests import reference
-from tests.stack import ROOT, goldentooth_config, project_file, stack_file
+from tests.stack import PROJECT, goldentooth_config, is_encrypted, project_file, stack_file
 
 PROJECT_SCHEMA = reference.load_json("pulumi-project.schema.json")
 
@@ -57,8 +57,18 @@ def test_required_keys_are_set_by_the_goldentooth_stack() -> None:
     assert required <= stack_keys
 
 
-def test_goldentooth_stack_holds_no_encrypted_value() -> None:
-    text = (ROOT / "Pulumi.goldentooth.yaml").read_text()
+def test_goldentooth_stack_holds_no_secret_in_plain_text() -> None:
+    """Following the README adds `encryptionsalt:` (stack creation) and `secure:` values (`config set --secret`);
+    both are ordinary and may be committed. A secret key with a plain value may not."""
+    values = stack_file()["config"]
+    secret_keys = {f"{PROJECT}:{key}" for key in config.OPTIONAL_SECRET_KEYS}
 
-    assert "secure:" not in text
-    assert "encryptionsalt" not in text
+    assert {key for key in secret_keys & set(values) if not is_encrypted(values[key])} == set()
+
+
+def test_the_committed_goldentooth_stack_previews_with_no_secret_set() -> None:
+    """Every secret is generated; a fresh clone needs none to preview."""
+    values = stack_file()["config"]
+
+    assert [key for key, value in values.items() if is_encrypted(value)] == []
+    assert "encryptionsalt" not in stack_file()
