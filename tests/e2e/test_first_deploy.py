@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +20,11 @@ import trustme
 
 from tests.e2e.cluster import ApiError, Cluster
 from tests.e2e.conftest import ClusterForgejo, new_project
-from tests.e2e.pulumi_cli import STACK, PulumiProject
+from tests.e2e.pulumi_cli import ROOT, STACK, PulumiProject
 from tests.e2e.readme import command_starting, deploy_steps
 
 NVME_NODES = {"bramble-1", "bramble-2", "bramble-3"}
+STACK_FILE = f"Pulumi.{STACK}.yaml"
 UPSTREAM_TOKEN = "ghp_e2eUpstreamToken0123456789abcdefABCD"
 DATA_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:PersistentVolumeClaim", "Mirror", "Namespace")
 
@@ -49,6 +53,7 @@ def deployed(
     (workdir / "state").mkdir()
     for step in setup:
         project.sh(step)
+    shutil.copy2(project.directory / STACK_FILE, workdir / "stack-file-as-the-readme-left-it.yaml")
     stand_in_settings(project, forgejo, forgejo_ca)
     assert up == f"pulumi up --stack {STACK}"
     project.interactive(up)
@@ -177,6 +182,25 @@ def test_a_privileged_pod_is_refused_in_the_server_namespace(deployed: PulumiPro
 
     assert refused.value.status == 403
     assert 'violates PodSecurity "baseline:latest": privileged' in refused.value.message
+
+
+def test_ci_still_passes_on_the_stack_file_the_readme_commands_changed(deployed: PulumiProject, tmp_path: Path) -> None:
+    """Stack creation writes `encryptionsalt:`, `config set --secret` a `secure:` value; CI must take both."""
+    clone = tmp_path / "clone"
+    shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".*_cache"))
+    written = clone / STACK_FILE
+    shutil.copy2(deployed.directory.parent / "stack-file-as-the-readme-left-it.yaml", written)
+    deployed.pulumi("config", "set", "--secret", "--stack", STACK, "--config-file", str(written),
+                    "runnerSecret", "0123456789abcdef0123456789abcdef01234567")  # fmt: skip
+
+    unit_tier = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "not e2e", "-q", "-p", "no:cacheprovider"],
+        cwd=clone, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+    assert "encryptionsalt: v1:" in written.read_text()
+    assert "secure: v1:" in written.read_text()
+    assert unit_tier.returncode == 0, unit_tier.stdout[-3000:]
 
 
 # -- 2. idempotence --------------------------------------------------------------------------------
