@@ -41,8 +41,16 @@ class Namespaces(pulumi.ComponentResource):
         if settings.shared:
             self.runner: pulumi.Output[str] = self.server
         else:
+            # Created after the server's namespace, which is the first object a first `pulumi up` meets on a
+            # cluster that already runs Forgejo: when that one is refused, nothing at all has been created.
             runner = self._namespace(
-                f"{name}-runner", settings.runner, settings.runner_pod_security, False, None, adopted=False
+                f"{name}-runner",
+                settings.runner,
+                settings.runner_pod_security,
+                False,
+                None,
+                adopted=False,
+                after=server,
             )
             self.runner = runner.metadata.name
         self.register_outputs({"server": self.server, "runner": self.runner})
@@ -56,6 +64,7 @@ class Namespaces(pulumi.ComponentResource):
         import_from: str | None,
         *,
         adopted: bool,
+        after: Namespace | None = None,
     ) -> Namespace:
         return Namespace(
             resource_name,
@@ -64,5 +73,10 @@ class Namespaces(pulumi.ComponentResource):
                 labels={**common_labels("namespace"), **pod_security.labels()},
                 adopted=adopted,
             ),
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain_on_delete, import_=import_from),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                retain_on_delete=retain_on_delete,
+                import_=import_from,
+                depends_on=[after] if after else None,
+            ),
         )

@@ -210,6 +210,19 @@ def flux_era(cluster: Cluster, tools_bin: Path, workdir: Path, forgejo: ClusterF
     return claim
 
 
+def cluster_snapshot(cluster: Cluster) -> dict[str, Any]:
+    """Names and versions of everything in the namespaces a first `up` would touch."""
+    paths = ("/api/v1/namespaces", "/api/v1/namespaces/forgejo/secrets", "/api/v1/namespaces/forgejo/configmaps",
+             "/apis/apps/v1/namespaces/forgejo/deployments", "/api/v1/namespaces/forgejo/persistentvolumeclaims",
+             "/apis/gateway.networking.k8s.io/v1/namespaces/forgejo/httproutes")  # fmt: skip
+    return {
+        path: sorted(
+            (item["metadata"]["name"], item["metadata"]["resourceVersion"]) for item in cluster.get(path)["items"]
+        )
+        for path in paths
+    }
+
+
 def runbook_step_3() -> list[str]:
     """The config commands of the README's takeover step 3, in order."""
     lines = fenced_lines()
@@ -238,6 +251,10 @@ def taken_over(
     ):
         project.sh(step)
     stand_in_settings(project, forgejo, forgejo_ca)
+    before = cluster_snapshot(cluster)
+    plain_up = project.pulumi("up", "--stack", STACK, "--yes", check=False)
+    (workdir / "plain-up.json").write_text(json.dumps({"returncode": plain_up.returncode, "output": plain_up.output,
+                                                       "unchanged": cluster_snapshot(cluster) == before}))  # fmt: skip
     for command in runbook_step_3():
         project.sh(command)
     project.pulumi("preview", "--stack", STACK, "--diff")
@@ -327,3 +344,15 @@ def test_the_hand_over_replaces_only_the_runner_and_then_nothing_changes(
     claim = cluster.get("/api/v1/namespaces/forgejo/persistentvolumeclaims/gitea-shared-storage")
     assert claim["metadata"]["uid"] == before["metadata"]["uid"]
     project.pulumi("preview", "--stack", STACK, "--expect-no-changes")
+
+
+def test_a_plain_first_up_is_refused_at_the_first_object_and_changes_nothing_in_the_cluster(
+    taken_over: tuple[PulumiProject, dict[str, Any], list[dict[str, Any]]],
+) -> None:
+    project, _, _ = taken_over
+    plain_up = json.loads((project.directory.parent / "plain-up.json").read_text())
+
+    assert plain_up["returncode"] != 0
+    assert plain_up["unchanged"] is True
+    assert "Namespace::forgejo-server" in plain_up["output"]
+    assert "Server-Side Apply field conflict" in plain_up["output"]
