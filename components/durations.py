@@ -1,94 +1,83 @@
-"""Go duration strings, as Forgejo and the Forgejo runner parse them.
+"""Go duration strings, parsed exactly as Go's ``time.ParseDuration`` parses them.
 
-Forgejo reads ``[mirror] MIN_INTERVAL`` and every ``mirror_interval`` with Go's
-``time.ParseDuration`` and reports them back in Go's canonical form ("5m"
-comes back as "5m0s"). Comparing the strings would flag drift that is not
-there, so everything here works on whole nanoseconds, in integers as Go does.
+Forgejo and the runner are Go: they read every interval and timeout with ``time.ParseDuration`` and report it in
+Go's canonical form ("5m" comes back as "5m0s"), so comparisons work on nanoseconds. This is a port of Go 1.25's
+``ParseDuration`` (src/time/format.go: ASCII digits only, unsigned 64-bit accumulation, a fraction scaled through
+float64) because PyPI's ``goduration`` 0.1.0 is not exact: it takes any Unicode digit ("\u0665m" as five minutes).
 """
 
 from __future__ import annotations
 
-import re
-
-_UNIT_NANOSECONDS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,  # U+00B5 micro sign, accepted by Go
-    "μs": 1_000,  # U+03BC Greek mu, accepted by Go
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "h": 3600 * 1_000_000_000,
-}
-
-# One "<number><unit>" element; Go allows "1.5h", ".5h" and "1.h", with ASCII digits only.
-_ELEMENT = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)", re.ASCII)
+_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+MAX_NANOSECONDS = 2**63 - 1  # Go's maximum Duration: 2562047h47m16.854775807s
+_DIGITS = "0123456789"
 
 
 class DurationError(ValueError):
-    """A string that Go's time.ParseDuration would refuse (or a negative one)."""
+    """A string that Go's time.ParseDuration refuses, or a negative duration (never meant here)."""
+
+
+def _digits(text: str, start: int) -> int:
+    end = start
+    while end < len(text) and text[end] in _DIGITS:
+        end += 1
+    return end
 
 
 def parse_duration(text: str) -> int:
-    """Return the duration in nanoseconds.
-
-    Negative durations are refused: no interval or timeout in this program
-    can meaningfully be negative. "0" is the only value allowed without a unit,
-    as in Go.
-    """
-    if not isinstance(text, str):
-        raise DurationError(f"expected a Go duration string such as '5m', got {text!r}")
+    """The duration in nanoseconds. "0" is the only value without a unit; a sign is refused (nothing here is
+    negative, and "+5m" is a typo more often than not)."""
+    invalid = DurationError(
+        f"{text!r} is not a Go duration: use non-negative numbers with units ns, us, ms, s, m or h, such as '5m', "
+        "'1h30m' or '0'"
+    )
     if text == "0":
         return 0
-    if text == "" or text[0] in "+-":
-        raise DurationError(
-            f"{text!r} is not a Go duration: use a non-negative value with units, such as '5m', '1h30m' or '0'"
-        )
-    total = 0
-    position = 0
+    if not isinstance(text, str) or not text or text[0] in "+-":
+        raise invalid
+    total, position = 0, 0
     while position < len(text):
-        match = _ELEMENT.match(text, position)
-        if match is None:
-            raise DurationError(
-                f"{text!r} is not a Go duration: use numbers with units ns, us, ms, s, m or h, such as '5m' or '1h30m'"
-            )
-        whole, _, fraction = match.group(1).partition(".")
-        unit = _UNIT_NANOSECONDS[match.group(2)]
-        # Go drops what is finer than a nanosecond, element by element.
-        total += int(whole or "0") * unit + int(fraction or "0") * unit // 10 ** len(fraction)
-        position = match.end()
+        end = _digits(text, position)
+        whole = int(text[position:end] or "0")
+        pre = end > position
+        fraction, scale, post = 0, 1.0, False
+        if end < len(text) and text[end] == ".":
+            start = end + 1
+            end = _digits(text, start)
+            post = end > start
+            for digit in text[start:end]:  # Go stops adding precision before the fraction overflows
+                if fraction > (2**63 - 1) // 10 or fraction * 10 + int(digit) > 2**63:
+                    break
+                fraction, scale = fraction * 10 + int(digit), scale * 10
+        unit_end = end
+        while unit_end < len(text) and text[unit_end] not in _DIGITS + ".":
+            unit_end += 1
+        unit = _UNITS.get(text[end:unit_end])
+        if not (pre or post) or unit is None:
+            raise invalid
+        total += whole * unit + (int(fraction * (unit / scale)) if fraction else 0)
+        if total > MAX_NANOSECONDS:  # Go refuses this element's overflow, or the sum's: the same strings
+            raise DurationError(f"{text!r} is longer than Go's longest duration, 2562047h47m16.854775807s")
+        position = unit_end
     return total
 
 
 def format_duration(nanoseconds: int) -> str:
-    """Go's canonical ``Duration.String()`` for whole seconds and above: 300s -> '5m0s'.
-
-    Sub-second parts are kept in seconds with a fraction, as Go does.
-    """
-    if nanoseconds == 0:
-        return "0s"
-    hours, rest = divmod(nanoseconds, _UNIT_NANOSECONDS["h"])
-    minutes, rest = divmod(rest, _UNIT_NANOSECONDS["m"])
-    seconds_text = _in_units(rest, _UNIT_NANOSECONDS["s"])
-    if hours:
-        return f"{hours}h{minutes}m{seconds_text}s"
-    if minutes:
-        return f"{minutes}m{seconds_text}s"
-    if nanoseconds < _UNIT_NANOSECONDS["s"]:
-        for unit in ("ms", "us", "ns"):
-            size = _UNIT_NANOSECONDS[unit]
+    """Go's canonical ``Duration.String()``: 300s -> '5m0s', 1500ns -> '1.5µs'."""
+    if nanoseconds < 10**9:
+        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
             if nanoseconds >= size:
-                return f"{_in_units(nanoseconds, size)}{'µs' if unit == 'us' else unit}"
-    return f"{seconds_text}s"
+                return f"{_in_units(nanoseconds, size)}{unit}"
+        return "0s"
+    hours, rest = divmod(nanoseconds, _UNITS["h"])
+    minutes, rest = divmod(rest, _UNITS["m"])
+    seconds = f"{_in_units(rest, 10**9)}s"
+    return f"{hours}h{minutes}m{seconds}" if hours else f"{minutes}m{seconds}" if minutes else seconds
 
 
 def _in_units(nanoseconds: int, size: int) -> str:
-    """``nanoseconds / size`` written out exactly, without trailing zeros: 1_500_000_000 / 10**9 -> '1.5'."""
     whole, rest = divmod(nanoseconds, size)
-    if not rest:
-        return str(whole)
-    places = len(str(size)) - 1  # every unit size is a power of ten
-    return f"{whole}.{rest:0{places}d}".rstrip("0")
+    return f"{whole}.{rest:0{len(str(size)) - 1}d}".rstrip("0") if rest else str(whole)
 
 
 def same_duration(left: str, right: str) -> bool:

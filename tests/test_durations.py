@@ -19,15 +19,26 @@ from components.durations import DurationError, format_duration, parse_duration,
         ("1.0000000005s", 1_000_000_000),  # finer than a nanosecond is dropped
         ("1.5µs", 1_500),
         ("2us", 2_000),
+        ("2562047h47m16.854775807s", 2**63 - 1),  # Go's longest Duration
+        ("9223372036854775807ns", 2**63 - 1),
+        ("0.3h", 1_080_000_000_000),
     ],
 )
 def test_parses_go_durations(text: str, nanoseconds: int) -> None:
     assert parse_duration(text) == nanoseconds
 
 
-@pytest.mark.parametrize("text", ["", "5", "5x", "-5m", "+5m", "m", "5 m", "1d", "5m-1s"])
+@pytest.mark.parametrize(
+    "text", ["", "5", "5x", "-5m", "+5m", "m", "5 m", "1d", "5m-1s", ".s", "\u0665m", "5m\u0665s", "5m\n"]
+)
 def test_refuses_what_go_refuses_or_negative(text: str) -> None:
     with pytest.raises(DurationError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["2562047h47m16.854775808s", "9223372036854775808ns", "2562048h", "1" * 30 + "s"])
+def test_refuses_what_is_longer_than_gos_longest_duration(text: str) -> None:
+    with pytest.raises(DurationError, match="longer than Go's longest duration"):
         parse_duration(text)
 
 
