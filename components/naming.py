@@ -1,15 +1,28 @@
-"""Names the Forgejo chart derives, computed the way the chart computes them.
+"""The Forgejo chart's naming rule and the exact-version rule, shared by the program and the policy pack.
 
-The seed's HTTPRoute pointed at ``forgejo-http`` while the chart had made
-``forgejo-forgejo-http``, and Envoy answered 500. Nothing in this program
-types a chart-made name by hand: the route, the runner's ``--instance`` URL
-and the stack outputs all come from here.
+Plain Python with no imports from this project or from pydantic: the policy pack runs in its own virtualenv
+(policy/requirements.txt) and imports this module by path. The seed's HTTPRoute pointed at ``forgejo-http``
+while the chart had made ``forgejo-forgejo-http``: nothing types a chart-made name by hand.
 """
 
 from __future__ import annotations
 
+import re
+
 CHART_NAME = "forgejo"
 FORGEJO_IMAGE_REPOSITORY = "code.forgejo.org/forgejo/forgejo"
+# semver.org's pattern, applied with fullmatch and ASCII digits: "15.0.3\n" and "1\u0665.0.3" are not versions.
+EXACT_VERSION = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    re.ASCII,
+)
+
+
+def is_exact_version(value: object) -> bool:
+    """One exact semantic version, no range and no ``v`` prefix: `pulumi up` installs what review saw."""
+    return isinstance(value, str) and EXACT_VERSION.fullmatch(value) is not None
 
 
 def chart_reference(source: str) -> str:
@@ -17,24 +30,20 @@ def chart_reference(source: str) -> str:
     return f"{source.rstrip('/')}/{CHART_NAME}" if source.startswith("oci://") else source
 
 
-def _truncate(name: str) -> str:
-    # Helm's `trunc 63 | trimSuffix "-"`: trimSuffix removes one dash, not all.
-    return name[:63].removesuffix("-")
-
-
-def chart_fullname(release_name: str, fullname_override: str = "") -> str:
+def chart_fullname(release_name: str, fullname_override: str = "", chart_name: str = CHART_NAME) -> str:
     """The chart's ``forgejo.fullname`` helper (templates/_helpers.tpl).
 
-    fullnameOverride wins; otherwise a release name that already contains the
-    chart name is used as is; otherwise ``<release>-<chart>``. Flux names its
-    releases ``<targetNamespace>-<name>``, which is how the seed's release
-    ``forgejo`` in namespace ``forgejo`` became ``forgejo-forgejo``.
+    fullnameOverride wins; a release name that contains the chart name is used as is; otherwise
+    ``<release>-<chart>``; cut to 63 characters with one trailing dash removed (Helm's trunc/trimSuffix). Flux
+    names its releases ``<targetNamespace>-<name>``: that is how the seed's release became ``forgejo-forgejo``.
     """
     if fullname_override:
-        return _truncate(fullname_override)
-    if CHART_NAME in release_name:
-        return _truncate(release_name)
-    return _truncate(f"{release_name}-{CHART_NAME}")
+        name = fullname_override
+    elif chart_name in release_name:
+        name = release_name
+    else:
+        name = f"{release_name}-{chart_name}"
+    return name[:63].removesuffix("-")
 
 
 def http_service_name(release_name: str, fullname_override: str = "") -> str:
@@ -43,9 +52,5 @@ def http_service_name(release_name: str, fullname_override: str = "") -> str:
 
 
 def internal_url(service_name: str, namespace: str, port: int) -> str:
-    """In-cluster URL of the HTTP service.
-
-    Always http: TLS ends at the gateway, and in-cluster traffic never crosses
-    it. https here fails the TLS handshake (the seed's runner did).
-    """
+    """In-cluster URL of the HTTP service: always http, TLS ends at the gateway (the seed's https here failed)."""
     return f"http://{service_name}.{namespace}.svc.cluster.local:{port}"

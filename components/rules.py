@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from components.durations import DurationError, parse_duration
+from components.naming import is_exact_version
 
 # Patterns are applied with fullmatch: with match, "$" also matches before a
 # trailing newline, so a YAML block scalar's "forgejo\n" would pass. Those
@@ -22,13 +23,6 @@ from components.durations import DurationError, parse_duration
 # (Arabic-Indic ones, say), which Kubernetes, Helm and Go all refuse.
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-# semver.org's recommended pattern: an exact version, optionally pre-release/build.
-_EXACT_SEMVER = re.compile(
-    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
-    re.ASCII,
-)
 # Forgejo's user name rule (models/user: alphanumerics, '-', '_', '.'; no leading,
 # trailing or doubled punctuation).
 _FORGEJO_USERNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-_.](?=[A-Za-z0-9]))*")
@@ -150,7 +144,7 @@ def hostname(value: str) -> str | None:
 
 def exact_version(value: str) -> str | None:
     """An exact chart version. Ranges are refused: `pulumi up` must install what review saw."""
-    if not _EXACT_SEMVER.fullmatch(value):
+    if not is_exact_version(value):
         return (
             f"{value!r} is not an exact semantic version; pin one such as '15.0.3' "
             "(ranges like '>=16 <17' install whatever is newest on the day of `pulumi up`)"

@@ -11,9 +11,9 @@ an unknown value is read; the helpers below only test for those ABCs, and a
 value that is not known yet makes the engine report the policy as advisory
 "can't run during preview" instead of guessing.
 
-The pack is self-contained (it runs from its own virtualenv, see
-``requirements.txt``), so the chart naming rule is repeated here rather than
-imported from ``components/naming.py``; a test checks that both agree.
+The chart naming rule and the exact-version rule are the program's own
+(``components/naming.py``, plain Python that the pack's virtualenv can import:
+``__main__.py`` puts the project root on ``sys.path``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+
+from components.naming import chart_fullname, is_exact_version
 
 PACK_NAME = "goldentooth-forgejo"
 
@@ -73,8 +75,6 @@ _HEX40 = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{40}(?![0-9A-Fa-f])")
 # "key: value" (YAML) or "key = value" (INI, app.ini) inside a ConfigMap value.
 _ASSIGNMENT = re.compile(r"^\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*[:=]\s*(.*?)\s*$")
 _EMPTY_VALUES = {"", '""', "''", "~", "null", "|", ">", "|-", ">-"}
-# Applied with fullmatch and ASCII digits: "$" would also accept "15.0.3\n", and \d any Unicode digit.
-_EXACT_VERSION = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?", re.ASCII)
 
 
 # ---------------------------------------------------------------- helpers
@@ -246,7 +246,7 @@ def validate_helm_chart_version_pinned(args: ResourceValidationArgs, report: Rep
     version = args.props.get("version")
     if not version and _is_local_chart(chart):
         return  # a chart from this repository or an archive URL is pinned by its content
-    if not isinstance(version, str) or not _EXACT_VERSION.fullmatch(version):
+    if not is_exact_version(version):
         report(
             f"Helm chart {chart!r} has version {version!r}; pin one exact version such as '15.0.3' "
             "(no ranges, no 'latest', not empty)",
@@ -263,18 +263,6 @@ def chart_name(chart: str, values: Mapping[str, Any]) -> str:
     if override:
         return str(override)
     return chart.rstrip("/").rsplit("/", 1)[-1].split(":", 1)[0].removesuffix(".tgz")
-
-
-def chart_fullname(release_name: str, fullname_override: str = "", name: str = "forgejo") -> str:
-    """The chart's fullname helper: fullnameOverride, else the release name if it contains the chart name,
-    else <release>-<chart>; cut to 63 characters with one trailing dash removed (Helm's trunc/trimSuffix)."""
-    if fullname_override:
-        full = fullname_override
-    elif name in release_name:
-        full = release_name
-    else:
-        full = f"{release_name}-{name}"
-    return full[:63].removesuffix("-")
 
 
 def stack_services(args: StackValidationArgs) -> dict[tuple[str, str], set[float]]:

@@ -36,7 +36,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError, unknown_checking_proxy
 
 from components import naming
-from components.config import parse_settings
+from components.config import ConfigError, parse_settings
 from policy import rules, stack_config
 from tests.program import ProgramRun, Registered, run_program
 from tests.stack import PROJECT, ROOT, STACK, goldentooth_config
@@ -295,7 +295,9 @@ def test_exact_chart_version_passes(typ: str) -> None:
     assert violations(HELM, resource_args(typ, release(version="15.0.3"))) == []
 
 
-@pytest.mark.parametrize("version", [">=15 <16", "15.x", "latest", "", None, "15.0", "15.0.3\n", "1\u0665.0.3"])
+@pytest.mark.parametrize(
+    "version", [">=15 <16", "15.x", "latest", "", None, "15.0", "15.0.3\n", "1\u0665.0.3", "v15.0.3", "015.0.3"]
+)
 def test_chart_version_range_or_missing_is_refused(version: Any) -> None:
     assert violations(HELM, resource_args(rules.HELM_RELEASE, release(version=version))) == [
         f"Helm chart 'oci://code.forgejo.org/forgejo-helm/forgejo' has version {version!r}; pin one exact version "
@@ -377,12 +379,12 @@ def test_route_to_a_plain_service_of_the_stack_passes() -> None:
     assert stack_violations(ROUTES, resources) == []
 
 
-@pytest.mark.parametrize(
-    ("release_name", "override"),
-    [("forgejo", ""), ("git", ""), ("my-forgejo", ""), ("forgejo", "git"), ("x" * 70, ""), ("a" * 62 + "-b", "")],
-)
-def test_pack_fullname_rule_matches_the_program(release_name: str, override: str) -> None:
-    assert rules.chart_fullname(release_name, override) == naming.chart_fullname(release_name, override)
+def test_the_pack_and_the_program_share_one_naming_rule_and_one_version_rule() -> None:
+    assert rules.chart_fullname is naming.chart_fullname
+    assert rules.is_exact_version is naming.is_exact_version
+    # The rule the program's chartVersion and forgejoVersion keys go through, too.
+    with pytest.raises(ConfigError, match=r"chartVersion: 'v15\.0\.3' is not an exact semantic version"):
+        parse_settings({**goldentooth_config(), "chartVersion": "v15.0.3"})
 
 
 # ---------------------------------------------------------------- mirrors
