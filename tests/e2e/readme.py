@@ -27,6 +27,8 @@ def deploy_steps(backend: str) -> list[str]:
     The backend is the one change to the steps themselves; the chart, the
     kubeconfig and the Forgejo API stand-in are set apart from them.
     """
-    steps = command_starting("pulumi login --local").split(" && ")
+    deploy = [line for line in fenced_lines() if line.startswith("pulumi login --local") and "&& pulumi up " in line]
+    assert len(deploy) == 1, f"the README should have one deploy command that logs in, installs and runs up: {deploy}"
+    steps = deploy[0].split(" && ")
     assert steps[0] == "pulumi login --local"
     return [f"pulumi login {backend}", *steps[1:]]
