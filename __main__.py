@@ -2,86 +2,80 @@
 
 import pulumi
 
+from components.cluster import existing_value
 from components.config import load_settings
 from components.forgejo import ForgejoServer
-from components.mirrors import ForgejoConnection, Mirrors
+from components.mirror_provider import ForgejoConnection
+from components.mirrors import Mirrors
 from components.namespaces import Namespaces
 from components.route import GatewayRoute
 from components.runner import ActionsRunner
 
 # 1. Config: every key validated before anything is registered.
-settings = load_settings()
+settings, secrets = load_settings()
 
 # 2. Namespaces: the server's enforces baseline; only the runner's admits privileged pods.
-namespaces = Namespaces(
-    "forgejo", settings.namespaces, retain_on_delete=settings.forgejo.protect_data, adoption=settings.adoption
-)
+namespaces = Namespaces("forgejo", settings)
 
 # 3. Forgejo from its OCI chart, with generated admin credentials and the runner's shared secret registered.
 forgejo = ForgejoServer(
     "forgejo",
-    settings.forgejo,
-    namespace=settings.namespaces.server,
+    settings,
     namespace_ready=namespaces,
-    runner_name=settings.runner.name,
-    runner_namespace=settings.namespaces.runner,
-    admin_password=settings.secrets.admin_password,
-    runner_secret=settings.secrets.runner_secret,
-    adoption=settings.adoption,
+    admin_password=secrets.admin_password,
+    runner_secret=secrets.runner_secret,
 )
 
 # 4. The route through the shared gateway, to the service name the chart computes.
-route = GatewayRoute(
-    "forgejo",
-    namespace=settings.namespaces.server,
-    hostname=settings.forgejo.hostname,
-    gateway=settings.gateway,
-    service_name=settings.forgejo.http_service_name,
-    service_port=settings.forgejo.service_port,
-    depends_on=[forgejo.release],
-    adoption=settings.adoption,
-)
+route = GatewayRoute("forgejo", settings, depends_on=[forgejo.release])
 
 # 5. The Actions runner, talking to Forgejo in-cluster over plain http.
 runner = ActionsRunner(
     "forgejo-runner",
-    settings.runner,
-    namespace=settings.namespaces.runner,
-    instance_url=settings.internal_url,
+    settings,
     shared_secret=forgejo.runner_secret,
     # create-runner-file pings Forgejo; starting after the release is ready
     # keeps the first rollout free of init-container backoff.
     depends_on=[namespaces, forgejo.release],
-    adoption=settings.adoption,
 )
 
-# 6. Pull mirrors through Forgejo's migrate API, with Actions switched on.
+# 6. Pull mirrors through Forgejo's migrate API, with Actions switched on, trusting Forgejo's CA: the PEM in
+#    config, or read from the cluster (cert-manager's ca.crt beside the gateway's certificate).
+ca = settings.forgejo_ca_from
+ca_bundle = settings.forgejo_ca_bundle or (
+    existing_value(
+        "forgejo-ca", ca.namespace, ca.secret_name or ca.config_map_name, ca.key, config_map=not ca.secret_name
+    )
+    if ca
+    else None
+)
 mirrors = Mirrors(
     "mirrors",
-    settings.mirrors.mirrors,
+    settings.mirrors,
     ForgejoConnection(
-        api_url=settings.mirrors.api_url,
-        username=settings.forgejo.admin_username,
+        api_url=settings.api_url,
+        username=settings.admin_username,
         password=forgejo.admin_password,
-        token=settings.secrets.forgejo_api_token,
-        ca_bundle=settings.mirrors.ca_bundle,
-        insecure=settings.mirrors.insecure,
+        token=secrets.forgejo_api_token,
+        ca_bundle=ca_bundle,
+        insecure=settings.forgejo_insecure,
     ),
-    min_interval=settings.forgejo.mirror_min_interval,
-    upstream_tokens=settings.secrets.mirror_upstream_tokens,
+    min_interval=settings.mirror_min_interval,
+    upstream_tokens=secrets.mirror_upstream_tokens,
+    retain=settings.protect_data,
     # Forgejo must be installed and routed before its API can answer.
     opts=pulumi.ResourceOptions(depends_on=[forgejo.release, route]),
 )
 
 # 7. Outputs: the contract other stacks read through StackReference.
-pulumi.export("url", settings.forgejo.url)
+pulumi.export("url", settings.url)
 pulumi.export("hostname", route.hostname)
 pulumi.export("server_namespace", namespaces.server)
 pulumi.export("runner_namespace", namespaces.runner)
-pulumi.export("http_service_name", settings.forgejo.http_service_name)
+pulumi.export("http_service_name", settings.http_service_name)
 pulumi.export("internal_url", settings.internal_url)
 pulumi.export("helm_release_name", forgejo.release_name)
-pulumi.export("chart_version", settings.forgejo.chart_version)
+pulumi.export("chart_version", settings.chart_version)
 pulumi.export("admin_username", forgejo.admin_username)
 pulumi.export("admin_password", forgejo.admin_password)
 pulumi.export("tls_dns_names", settings.tls_dns_names)
@@ -100,4 +94,4 @@ pulumi.export(
     },
 )
 # Flux image automation watches what the build workflow template pushes.
-pulumi.export("image_repository", settings.image_build.repository if settings.image_build else None)
+pulumi.export("image_repository", f"{settings.image_registry}/{settings.image_name}" if settings.image_name else None)

@@ -1,10 +1,11 @@
-"""The one config loader: reads every key, validates it, reports all problems at once.
+"""The program's settings: one declarative model of the stack config, validated once, before anything registers.
 
-Defaults live in ``Pulumi.yaml`` only (the CLI fills them in), so this module
-never repeats one. A key that is missing here means the project file and the
-loader disagree, which is reported like any other problem. Nothing in this
-module registers a resource: ``__main__.py`` calls :func:`load_settings`
-first, so a bad value stops the program before anything is applied.
+Each field of :class:`Settings` is a key of the ``goldentooth-forgejo:`` namespace (its camelCase alias). Top-level
+defaults live in Pulumi.yaml (the CLI fills them in, so a key missing here means the two disagree); nested objects
+merge with their per-field defaults, so ``pulumi config set --path serverPodSecurity.enforce privileged`` keeps warn
+and audit. A rule relating two keys sits on the later field and reads the earlier one from ``info.data``, where a
+key that failed its own rule is absent: each problem is reported once, for what it is, and all of them in one run.
+``__main__.py`` calls :func:`load_settings` first, so a bad value stops the program before anything is applied.
 """
 
 from __future__ import annotations
@@ -12,508 +13,404 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from components import naming, rules
-from components.config_reader import (
-    PROJECT,
-    ConfigError,
-    ConfigReader,
-    Problem,
-    load_node_selector,
-    load_pod_security,
-    load_resources,
-    string_map,
-)
+from components import naming
+from components import values as v
 from components.durations import parse_duration
-from components.mirror_rules import MirrorSpec, mirror_spec_problems
-from components.settings import (
-    Adoption,
-    DockerCache,
-    ForgejoSettings,
-    GatewayParent,
-    ImageBuild,
-    MirrorSettings,
-    NamespaceSettings,
-    PodSecurity,
-    RegistryCa,
-    Resources,
-    RunnerSettings,
-    Secrets,
-    Settings,
-    Storage,
+from components.mirror_spec import MirrorConfig
+
+PROJECT = "goldentooth-forgejo"
+# Read with get_secret and documented in the README rather than declared in Pulumi.yaml: the CLI treats a declared
+# key without a default as required, and refuses a default on a secret key (pulumi/pulumi#21865).
+OPTIONAL_SECRET_KEYS = ("adminPassword", "runnerSecret", "forgejoApiToken", "mirrorUpstreamTokens")
+SHUTDOWN_MARGIN_SECONDS = 30  # between the runner's shutdown_timeout and the pod's grace period
+_OFF = BeforeValidator(lambda value: None if value == {} else value)  # {}, Pulumi.yaml's default, turns it off
+
+
+class PodSecurity(v.Model):
+    enforce: v.PodSecurityLevel
+    warn: v.PodSecurityLevel = "restricted"
+    audit: v.PodSecurityLevel = "restricted"
+
+    def labels(self) -> dict[str, str]:
+        return {f"pod-security.kubernetes.io/{mode}": level for mode, level in self.model_dump().items()}
+
+
+class Amounts(v.Model):
+    cpu: v.Cpu | None = None
+    memory: v.Bytes | None = None
+
+
+class Resources(v.Model):
+    requests: Amounts = Amounts()
+    limits: Amounts = Amounts()
+
+    @model_validator(mode="after")
+    def _request_within_limit(self) -> Resources:
+        problems = []
+        for name in ("cpu", "memory"):
+            request, limit = getattr(self.requests, name), getattr(self.limits, name)
+            if request and limit and (v.parse_quantity(request) or 0) > (v.parse_quantity(limit) or 0):
+                reason = f"{request} is more than the limit {limit}; Kubernetes refuses a request above its limit"
+                problems.append((("requests", name), reason))
+        if problems:
+            raise v.refusal(*problems)
+        return self
+
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        return self.model_dump(exclude_none=True)
+
+
+@dataclass(frozen=True)
+class PerFieldDefaults:
+    """Nested defaults of a key whose shape is shared (three keys are Resources): set fields win, field by field."""
+
+    defaults: dict[str, dict[str, str]]
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        merged = {key: {**inner, **value.get(key, {})} for key, inner in self.defaults.items()}
+        return {**value, **{key: merged[key] for key in merged if isinstance(value.get(key, {}), dict)}}
+
+
+def _defaults(cpu: tuple[str, str], memory: tuple[str, str]) -> BeforeValidator:
+    """Per-field defaults of Resources: (request, limit) of each."""
+    defaults = {"requests": {"cpu": cpu[0], "memory": memory[0]}, "limits": {"cpu": cpu[1], "memory": memory[1]}}
+    return BeforeValidator(PerFieldDefaults(defaults))
+
+
+class Gateway(v.Model):
+    name: v.DnsSubdomain
+    namespace: v.DnsLabel
+    section_name: v.DnsSubdomain
+
+
+class KeyRef(v.Model):
+    """One key of a Secret or a ConfigMap."""
+
+    secret_name: v.OptionalDnsSubdomain = ""
+    config_map_name: v.OptionalDnsSubdomain = ""
+    key: v.ConfigKey = "ca.crt"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> KeyRef:
+        if bool(self.secret_name) == bool(self.config_map_name):
+            raise ValueError("needs exactly one of secretName or configMapName holding the CA certificate")
+        return self
+
+
+class RegistryCa(KeyRef):
+    """A private registry's CA, from the runner namespace, trusted by DinD at /etc/docker/certs.d/<registry>/."""
+
+    registry: v.RegistryHost = Field(description="the registry's host[:port], e.g. 'registry.goldentooth.net'")
+
+
+class CaFrom(KeyRef):
+    """The CA that signed Forgejo's certificate, read from the cluster: cert-manager's ca.crt beside the gateway's."""
+
+    namespace: v.DnsLabel
+
+
+class Adoption(v.Model):
+    """Taking over the objects Flux deployed. The names hold while this block is in the config; ``enabled`` adds
+    Pulumi's ``import_`` for the takeover run only. Secrets of an adopted install are read, never generated: a new
+    admin password would lock the mirror provider out, a new runner secret would unregister the runner."""
+
+    enabled: bool = Field(description="true (import the existing objects on the takeover run) or false (after it)")
+    release_name: v.HelmReleaseName = Field(
+        description="the existing Helm release (Flux names it <targetNamespace>-<name>, e.g. forgejo-forgejo)"
+    )
+    admin_secret: v.DnsSubdomain = "forgejo-admin"
+    data_claim: v.DnsSubdomain = "gitea-shared-storage"
+
+    def import_id(self, name: str, namespace: str | None = None) -> str | None:
+        """Pulumi's import ID for a Kubernetes object ("<namespace>/<name>"), or None when not importing."""
+        return (f"{namespace}/{name}" if namespace else name) if self.enabled else None
+
+
+_TLS_MODE_WHY = (
+    " (there is no mode that edits an existing cert-manager Certificate: its dnsNames list is atomic, so a patch "
+    "would own the whole list and deleting the patch would reset it)"
 )
 
-__all__ = [
-    "PROJECT",
-    "Adoption",
-    "ConfigError",
-    "DockerCache",
-    "ForgejoSettings",
-    "GatewayParent",
-    "ImageBuild",
-    "MirrorSettings",
-    "NamespaceSettings",
-    "PodSecurity",
-    "Problem",
-    "RegistryCa",
-    "Resources",
-    "RunnerSettings",
-    "Secrets",
-    "Settings",
-    "Storage",
-    "load_settings",
-    "parse_settings",
-]
 
-# Secret overrides are read with get_secret and documented in the README rather
-# than declared in Pulumi.yaml: the CLI treats a declared key without a default
-# as required, and refuses a default on a secret key (pulumi/pulumi#21865).
-OPTIONAL_SECRET_KEYS = ("adminPassword", "runnerSecret", "forgejoApiToken", "mirrorUpstreamTokens")
-
-TLS_MODES = ("export", "external")
-NAMESPACE_LAYOUTS = ("separate", "shared")
+_RELATED = (
+    "fullname_override", "release_name", "existing_claim", "namespace_layout", "runner_namespace",
+    "server_pod_security", "runner_docker_cache_storage_class", "mirrors", "forgejo_ca_from", "forgejo_insecure",
+    "image_name", "mirror_upstream_tokens",
+)  # fmt: skip
 
 
-def _load_storage(reader: ConfigReader, unsafe_classes: list[str]) -> tuple[Storage, list[str]]:
-    size = reader.string("storageSize", rules.positive_quantity)
-    storage_class = reader.string("storageClass", rules.dns_subdomain, allow_empty=True)
-    existing_claim = reader.string("existingClaim", rules.dns_subdomain, allow_empty=True)
-    warnings = []
-    if existing_claim and storage_class:
-        reader.problem(
-            "existingClaim",
-            "is set together with storageClass; use either an existing claim or a class for a new claim, not both",
+def _relations(field: str, value: Any, data: dict[str, Any]) -> str | PydanticCustomError | None:
+    match field:
+        case "fullname_override" if value:
+            return v.service_name_problem("", value)
+        case "release_name" if data.get("fullname_override") == "":
+            return v.service_name_problem(value, "")
+        case "existing_claim" if value and data.get("storage_class"):
+            return "is set together with storageClass; use an existing claim or a class for a new claim, not both"
+        case "existing_claim" if value and data.get("adoption"):
+            return "is set while adopting; the adopted claim is adoption.dataClaim"
+        case "namespace_layout" if data.get("adoption") and value != "shared":
+            return ("must be 'shared' while adopting: the seed's runner objects live in the server namespace (move to "
+                    "'separate' after the takeover if you want)")  # fmt: skip
+        case "runner_namespace" if data.get("namespace_layout") == "separate" and value == data.get("server_namespace"):
+            return (f"is the same as serverNamespace ({value!r}); with namespaceLayout 'separate' choose another "
+                    "name, or set namespaceLayout to 'shared'")  # fmt: skip
+        case "server_pod_security" if value.enforce == "restricted":  # the chart's init containers set no seccomp
+            return v.refusal((("enforce",), "'restricted' refuses the chart's pods (no seccompProfile or "
+                              "runAsNonRoot); enforce 'baseline' and warn/audit 'restricted'"))  # fmt: skip
+        case "server_pod_security" if data.get("namespace_layout") == "shared" and value.enforce != "privileged":
+            return v.refusal((("enforce",), f"is {value.enforce!r}, but namespaceLayout 'shared' runs the privileged "
+                              "Docker-in-Docker runner in the server namespace; set enforce to 'privileged' or use "
+                              "namespaceLayout 'separate'"))  # fmt: skip
+        case "runner_docker_cache_storage_class" if value and data.get("runner_docker_cache_size") == "":
+            return "is set but runnerDockerCacheSize is empty (cache off)"
+        case "mirrors":  # Forgejo compares names case-insensitively, and so do the resource names
+            first: dict[str, int] = {}
+            again = [(i, m.full_name) for i, m in enumerate(value) if first.setdefault(m.full_name.lower(), i) != i]
+            return v.refusal(*(((i, ), f"mirrors {name} again (already mirrors[{first[name.lower()]}])")
+                               for i, name in again)) if again else None  # fmt: skip
+        case "forgejo_ca_from" if value and data.get("forgejo_ca_bundle"):
+            return "is set together with forgejoCaBundle; keep one of them (`pulumi config rm` the other)"
+        case "forgejo_insecure" if value and (data.get("forgejo_ca_bundle") or data.get("forgejo_ca_from")):
+            return "is true while forgejoCaBundle or forgejoCaFrom is set; keep verification and drop this"
+        case "image_name" if "image_registry" in data and bool(data["image_registry"]) != bool(value):
+            return "is needed together with imageRegistry (set both, or neither)"
+        case "mirror_upstream_tokens" if value and "mirrors" in data:
+            strays = sorted(set(value) - {mirror.full_name for mirror in data["mirrors"]})
+            return v.refusal(*(((), f"has a token for {name!r}, which is not a configured mirror")
+                               for name in strays)) if strays else None  # fmt: skip
+    return None
+
+
+class Settings(v.Model):
+    """Every key of the stack config, and the four secret overrides (validated here, read with get_secret)."""
+
+    hostname: v.Hostname
+    admin_email: v.Email
+    admin_username: v.AdminUsername
+    chart_source: v.ChartSource
+    chart_version: v.ExactVersion
+    forgejo_version: v.ForgejoVersion
+    fullname_override: v.OptionalDnsLabel
+    release_name: v.HelmReleaseName
+    adoption: Annotated[Adoption | None, _OFF]
+    storage_class: v.OptionalDnsSubdomain
+    storage_size: v.Bytes
+    existing_claim: v.OptionalDnsSubdomain
+    sqlite_unsafe_storage_classes: list[v.DnsSubdomain]
+    node_selector: v.NodeSelector
+    resources: Annotated[Resources, _defaults(cpu=("100m", "1"), memory=("256Mi", "512Mi"))]
+    mirror_min_interval: v.MinInterval
+    service_port: v.Port
+    ssh_enabled: bool
+    protect_data: bool
+    namespace_layout: Annotated[str, v.one_of("separate", "shared")]
+    server_namespace: v.Namespace
+    runner_namespace: v.Namespace
+    server_pod_security: PodSecurity
+    gateway: Gateway
+    tls_mode: Annotated[str, v.one_of("export", "external", why=_TLS_MODE_WHY)]
+    runner_name: v.DnsLabel
+    runner_image: v.ExactImage
+    dind_image: v.ExactImage
+    runner_labels: v.RunnerLabels
+    runner_capacity: v.Capacity
+    runner_timeout: v.GoDuration
+    runner_shutdown_timeout: v.GoDuration
+    runner_node_selector: v.NodeSelector
+    runner_resources: Annotated[Resources, _defaults(cpu=("100m", "2"), memory=("128Mi", "1Gi"))]
+    dind_resources: Annotated[Resources, _defaults(cpu=("100m", "2"), memory=("256Mi", "2Gi"))]
+    runner_docker_cache_size: v.OptionalBytes
+    runner_docker_cache_storage_class: v.OptionalDnsSubdomain
+    registry_ca: Annotated[RegistryCa | None, _OFF]
+    mirrors: list[MirrorConfig]
+    forgejo_api_url: v.OptionalApiUrl
+    forgejo_ca_bundle: v.OptionalCaBundle
+    forgejo_ca_from: Annotated[CaFrom | None, _OFF]
+    forgejo_insecure: bool
+    image_registry: v.OptionalRegistryHost
+    image_name: v.OptionalImageName
+    admin_password: v.Password | None = Field(None, repr=False)
+    runner_secret: v.SharedSecret | None = Field(None, repr=False)
+    forgejo_api_token: v.Token | None = Field(None, repr=False)
+    mirror_upstream_tokens: dict[str, v.Token] | None = Field(None, repr=False)
+
+    @field_validator(*_RELATED, mode="after")
+    @classmethod
+    def _related(cls, value: Any, info: ValidationInfo) -> Any:
+        """The rules that relate a key to keys before it (absent from ``info.data`` when they failed their own)."""
+        if isinstance(reason := _relations(str(info.field_name), value, info.data), str):
+            raise ValueError(reason)
+        if reason is not None:
+            raise reason
+        return value
+
+    @model_validator(mode="after")
+    def _effective(self) -> Settings:
+        """What the program applies: an adopted install keeps its release name and claim; ``shared`` puts the
+        runner in the server namespace."""
+        update: dict[str, Any] = {"runner_namespace": self.server_namespace} if self.shared else {}
+        if self.adoption:
+            update.update(release_name=self.adoption.release_name, existing_claim=self.adoption.data_claim)
+        return self.model_copy(update=update)
+
+    @property
+    def shared(self) -> bool:
+        return self.namespace_layout == "shared"
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.hostname}/"
+
+    @property
+    def api_url(self) -> str:
+        return (self.forgejo_api_url or f"https://{self.hostname}").rstrip("/")
+
+    @property
+    def fullname(self) -> str:
+        return naming.chart_fullname(self.release_name, self.fullname_override)
+
+    @property
+    def image(self) -> str:
+        """Server and registration sidecar: the same exact Forgejo."""
+        return f"{naming.FORGEJO_IMAGE_REPOSITORY}:{self.forgejo_version}-rootless"
+
+    @property
+    def http_service_name(self) -> str:
+        return naming.http_service_name(self.release_name, self.fullname_override)
+
+    @property
+    def internal_url(self) -> str:
+        return naming.internal_url(self.http_service_name, self.server_namespace, self.service_port)
+
+    @property
+    def runner_pod_security(self) -> PodSecurity:
+        # DinD is a privileged container, which only the privileged level admits.
+        privileged = PodSecurity(enforce="privileged", warn="privileged", audit="privileged")
+        return self.server_pod_security if self.shared else privileged
+
+    @property
+    def tls_dns_names(self) -> list[str]:
+        # "external": the gateway's certificate already covers the host (a wildcard, say).
+        return [self.hostname] if self.tls_mode == "export" else []
+
+    @property
+    def termination_grace_seconds(self) -> int:
+        # Kubernetes kills the pod when the grace period ends; the runner gives up on its jobs a little before.
+        return parse_duration(self.runner_shutdown_timeout) // 10**9 + SHUTDOWN_MARGIN_SECONDS
+
+    @property
+    def warnings(self) -> list[str]:
+        if self.storage_class not in self.sqlite_unsafe_storage_classes:
+            return []
+        return [
+            f"{PROJECT}:storageClass {self.storage_class!r} is listed in sqliteUnsafeStorageClasses: Forgejo's SQLite "
+            "database needs POSIX file locking for its write-ahead log, which this class cannot provide (a FUSE mount "
+            "grew the WAL without bound and corrupted the database). Use a local or block storage class, or an "
+            "existingClaim on one."
+        ]
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{PROJECT}:{self.key}: {self.reason}"
+
+
+class ConfigError(Exception):
+    """Every problem found in the stack config, each naming its key."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda problem: problem.key)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(
+            f"{len(problems)} configuration problem(s); nothing was applied. "
+            f"Fix them with `pulumi config set <key> <value>` (add --secret for secrets):\n{lines}"
         )
-    if storage_class in unsafe_classes:
-        warnings.append(
-            f"{PROJECT}:storageClass {storage_class!r} is listed in sqliteUnsafeStorageClasses: Forgejo's SQLite "
-            "database needs POSIX file locking for its write-ahead log, which this class cannot provide (a FUSE "
-            "mount grew the WAL without bound and corrupted the database). Use a local or block storage class, "
-            "or an existingClaim on one."
-        )
-    return Storage(size=size, storage_class=storage_class, existing_claim=existing_claim), warnings
 
 
-def _load_namespaces(reader: ConfigReader) -> NamespaceSettings:
-    layout = reader.choice("namespaceLayout", NAMESPACE_LAYOUTS)
-    server = reader.string("serverNamespace", rules.dns_label)
-    runner = reader.string("runnerNamespace", rules.dns_label)
-    server_pod_security = load_pod_security(reader, "serverPodSecurity")
-    if server_pod_security.enforce == "restricted":
-        # The chart's pods set no seccomp profile or runAsNonRoot, so admission
-        # would refuse them and the release would time out after 15 minutes.
-        reader.problem(
-            "serverPodSecurity.enforce",
-            "'restricted' refuses the chart's pods (no seccompProfile or runAsNonRoot); enforce 'baseline' "
-            "and warn/audit 'restricted'",
-        )
-    # The runner's Docker-in-Docker sidecar is a privileged container, which
-    # only the privileged level admits.
-    runner_pod_security = PodSecurity(enforce="privileged")
-    if layout == "shared":
-        if server_pod_security.enforce != "privileged":
-            reader.problem(
-                "serverPodSecurity.enforce",
-                f"is {server_pod_security.enforce!r}, but namespaceLayout 'shared' runs the privileged "
-                "Docker-in-Docker runner in the server namespace; set enforce to 'privileged' or use "
-                "namespaceLayout 'separate'",
-            )
-        return NamespaceSettings(server, server, server_pod_security, server_pod_security)
-    if server == runner:
-        reader.problem(
-            "runnerNamespace",
-            f"is the same as serverNamespace ({server!r}); with namespaceLayout 'separate' choose another name, "
-            "or set namespaceLayout to 'shared'",
-        )
-    return NamespaceSettings(server, runner, server_pod_security, runner_pod_security)
+def _is_text(annotation: Any) -> bool:
+    if get_origin(annotation) is Annotated:
+        return _is_text(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return all(_is_text(argument) or argument is NoneType for argument in get_args(annotation))
+    return annotation is str
 
 
-def _load_gateway(reader: ConfigReader) -> GatewayParent:
-    raw = string_map(reader, "gateway", reader.structured("gateway", dict))
-    unknown = sorted(set(raw) - {"name", "namespace", "sectionName"})
-    if unknown:
-        reader.problem("gateway", f"unknown field(s) {', '.join(unknown)}; use name, namespace and sectionName")
-    checks = {"name": rules.dns_subdomain, "namespace": rules.dns_label, "sectionName": rules.dns_subdomain}
-    for part, check in checks.items():
-        if part not in raw:
-            reader.problem(f"gateway.{part}", "is required")
-        else:
-            reader.problem(f"gateway.{part}", check(raw[part]))
-    return GatewayParent(raw.get("name", ""), raw.get("namespace", ""), raw.get("sectionName", ""))
+# The CLI hands every value over as a string: objects, lists, numbers and booleans as JSON.
+_JSON_KEYS = frozenset(field.alias for field in Settings.model_fields.values() if not _is_text(field.annotation))
 
 
-def _load_forgejo(reader: ConfigReader, warnings: list[str]) -> ForgejoSettings:
-    release_name = reader.string("releaseName", rules.helm_release_name)
-    fullname_override = reader.string("fullnameOverride", rules.dns_label, allow_empty=True)
-    service_name = naming.http_service_name(release_name, fullname_override)
-    # Only names that pass their own rules get this check, so each problem is reported once, for what it is.
-    if not reader.refused("releaseName", "fullnameOverride") and rules.dns_label(service_name):
-        why = (
-            ", but a Kubernetes Service name cannot contain '.'; use a release name without dots"
-            if "." in service_name
-            else " longer than a Kubernetes name allows (63); use a shorter name"
-        )
-        reader.problem(
-            "fullnameOverride" if fullname_override else "releaseName",
-            f"makes the chart's service name {service_name!r}{why}",
-        )
-    min_interval = reader.string("mirrorMinInterval", rules.go_duration)
-    if not reader.refused("mirrorMinInterval") and parse_duration(min_interval) < parse_duration("1m"):
-        reader.problem("mirrorMinInterval", f"{min_interval!r} is below 1m, which Forgejo silently raises to 1m")
-    unsafe_classes = reader.structured("sqliteUnsafeStorageClasses", list)
-    if not all(isinstance(name, str) for name in unsafe_classes):
-        reader.problem("sqliteUnsafeStorageClasses", "must be a list of storage class names")
-        unsafe_classes = []
-    for index, name in enumerate(unsafe_classes):
-        # A misspelt entry would never match, and the warning it exists for would never show.
-        reader.problem(f"sqliteUnsafeStorageClasses[{index}]", rules.dns_subdomain(name))
-    storage, storage_warnings = _load_storage(reader, unsafe_classes)
-    warnings.extend(storage_warnings)
-    return ForgejoSettings(
-        hostname=reader.string("hostname", rules.hostname),
-        chart_source=reader.string("chartSource", rules.chart_source),
-        chart_version=reader.string("chartVersion", rules.exact_version),
-        version=reader.string("forgejoVersion", rules.exact_version),
-        release_name=release_name,
-        fullname_override=fullname_override,
-        admin_username=reader.string("adminUsername", rules.forgejo_username),
-        admin_email=reader.string("adminEmail", rules.email),
-        storage=storage,
-        node_selector=load_node_selector(reader, "nodeSelector"),
-        resources=load_resources(reader, "resources"),
-        mirror_min_interval=min_interval,
-        service_port=reader.integer("servicePort", rules.port),
-        protect_data=reader.boolean("protectData"),
-        ssh_enabled=reader.boolean("sshEnabled"),
-    )
-
-
-def _load_docker_cache(reader: ConfigReader) -> DockerCache | None:
-    size = reader.string("runnerDockerCacheSize", rules.positive_quantity, allow_empty=True)
-    storage_class = reader.string("runnerDockerCacheStorageClass", rules.dns_subdomain, allow_empty=True)
-    if not size:
-        if storage_class:
-            reader.problem("runnerDockerCacheStorageClass", "is set but runnerDockerCacheSize is empty (cache off)")
-        return None
-    return DockerCache(size=size, storage_class=storage_class)
-
-
-def _load_registry_ca(reader: ConfigReader) -> RegistryCa | None:
-    raw = string_map(reader, "registryCa", reader.structured("registryCa", dict))
-    if not raw:
-        return None
-    unknown = sorted(set(raw) - {"registry", "secretName", "configMapName", "key"})
-    if unknown:
-        reader.problem(
-            "registryCa", f"unknown field(s) {', '.join(unknown)}; use registry, secretName or configMapName, and key"
-        )
-    registry = raw.get("registry", "")
-    # certs.d directories are named host[:port], exactly as images name the registry.
-    if not registry:
-        reader.problem("registryCa.registry", "is required, e.g. 'registry.goldentooth.net'")
-    else:
-        reader.problem("registryCa.registry", rules.registry_host(registry))
-    sources = [name for name in ("secretName", "configMapName") if raw.get(name)]
-    if len(sources) != 1:
-        reader.problem("registryCa", "needs exactly one of secretName or configMapName holding the CA certificate")
-    for name in sources:
-        reader.problem(f"registryCa.{name}", rules.dns_subdomain(raw[name]))
-    reader.problem("registryCa.key", rules.config_key(raw.get("key", "ca.crt")))
-    return RegistryCa(
-        registry=registry,
-        key=raw.get("key", "ca.crt"),
-        secret_name=raw.get("secretName", ""),
-        config_map_name=raw.get("configMapName", ""),
-    )
-
-
-def _load_runner(reader: ConfigReader) -> RunnerSettings:
-    labels = reader.structured("runnerLabels", list)
-    if not labels:
-        reader.problem("runnerLabels", "needs at least one label, e.g. 'ubuntu-latest:docker://node:20-bookworm'")
-    for index, label in enumerate(labels):
-        reader.problem(
-            f"runnerLabels[{index}]", rules.runner_label(label) if isinstance(label, str) else "must be a string"
-        )
-    timeout = reader.string("runnerTimeout", rules.go_duration)
-    shutdown_timeout = reader.string("runnerShutdownTimeout", rules.go_duration)
-    return RunnerSettings(
-        name=reader.string("runnerName", rules.dns_label),
-        image=reader.string("runnerImage", rules.pinned_image),
-        dind_image=reader.string("dindImage", rules.pinned_image),
-        labels=tuple(label for label in labels if isinstance(label, str)),
-        capacity=reader.integer(
-            "runnerCapacity", lambda n: None if n >= 1 else f"{n} is below 1; a runner needs room for at least one job"
-        ),
-        timeout=timeout,
-        shutdown_timeout=shutdown_timeout,
-        node_selector=load_node_selector(reader, "runnerNodeSelector"),
-        resources=load_resources(reader, "runnerResources"),
-        dind_resources=load_resources(reader, "dindResources"),
-        docker_cache=_load_docker_cache(reader),
-        registry_ca=_load_registry_ca(reader),
-    )
-
-
-# Config field names (camelCase, as Pulumi config is written) of a mirror entry.
-_MIRROR_FIELDS = {
-    "cloneAddr": "clone_addr",
-    "owner": "owner",
-    "name": "name",
-    "interval": "interval",
-    "service": "service",
-    "actions": "actions",
-    "private": "private",
-    "description": "description",
-    "lfs": "lfs",
-    "wiki": "wiki",
-    "retain": "retain",
-    "syncAfterCreate": "sync_after_create",
-    "dispatchWorkflow": "dispatch_workflow",
-    "dispatchRef": "dispatch_ref",
-}
-_MIRROR_CONFIG_NAMES = {spec_field: config_field for config_field, spec_field in _MIRROR_FIELDS.items()}
-_REQUIRED_MIRROR_FIELDS = ("cloneAddr", "owner", "name")
-
-
-def _load_mirror(
-    reader: ConfigReader, key: str, raw: object, min_interval: str, protect_data: bool
-) -> MirrorSpec | None:
-    if not isinstance(raw, dict):
-        reader.problem(key, "must be an object with cloneAddr, owner and name")
-        return None
-    unknown = sorted(set(raw) - set(_MIRROR_FIELDS))
-    if unknown:
-        reader.problem(key, f"unknown field(s) {', '.join(unknown)}; use {', '.join(_MIRROR_FIELDS)}")
-    missing = [name for name in _REQUIRED_MIRROR_FIELDS if name not in raw]
-    for name in missing:
-        reader.problem(f"{key}.{name}", "is required")
-    if missing:
-        return None
-    # A mirror's repository is data: it is kept on delete as protectData says, unless the mirror says otherwise.
-    fields = {
-        "retain": protect_data,
-        **{_MIRROR_FIELDS[name]: value for name, value in raw.items() if name in _MIRROR_FIELDS},
-    }
-    spec = MirrorSpec(**fields)
-    if rules.go_duration(min_interval) is None:
-        for field_name, reason in mirror_spec_problems(spec, min_interval):
-            reader.problem(f"{key}.{_MIRROR_CONFIG_NAMES[field_name]}", reason)
-    return spec
-
-
-def _load_mirrors(reader: ConfigReader, forgejo: ForgejoSettings) -> MirrorSettings:
-    specs = []
-    min_interval = forgejo.mirror_min_interval
-    for index, raw in enumerate(reader.structured("mirrors", list)):
-        spec = _load_mirror(reader, f"mirrors[{index}]", raw, min_interval, forgejo.protect_data)
-        if spec is not None:
-            specs.append(spec)
-    seen: dict[str, int] = {}
-    for index, spec in enumerate(specs):
-        # Forgejo compares owner and repository names case-insensitively, and so do the resource names.
-        first = seen.setdefault(spec.full_name.lower(), index)
-        if first != index:
-            reader.problem(f"mirrors[{index}]", f"mirrors {spec.full_name} again (already mirrors[{first}])")
-    api_url = reader.string("forgejoApiUrl", rules.api_url, allow_empty=True) or f"https://{forgejo.hostname}"
-    ca_bundle = reader.string("forgejoCaBundle", allow_empty=True)
-    if ca_bundle and "-----BEGIN CERTIFICATE-----" not in ca_bundle:
-        reader.problem("forgejoCaBundle", "is not a PEM certificate bundle (no '-----BEGIN CERTIFICATE-----')")
-    insecure = reader.boolean("forgejoInsecure")
-    if insecure and ca_bundle:
-        reader.problem("forgejoInsecure", "is true while forgejoCaBundle is set; keep verification and drop this")
-    return MirrorSettings(
-        mirrors=tuple(specs), api_url=api_url.rstrip("/"), ca_bundle=ca_bundle or None, insecure=insecure
-    )
-
-
-def _unknown_key_problems(raw: Mapping[str, str], keys_read: set[str]) -> list[Problem]:
-    unknown = sorted(set(raw) - keys_read)
-    if not unknown:
-        return []
-    import difflib  # only for a typo's suggestion: every preview would pay for importing it up front
-
-    problems = []
-    for key in unknown:
-        close = difflib.get_close_matches(key, sorted(keys_read), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        problems.append(Problem(key, f"is not a setting of this program{hint}"))
-    return problems
-
-
-_ADOPTION_FIELDS = ("enabled", "releaseName", "adminSecret", "dataClaim")
-
-
-def _load_adoption(reader: ConfigReader) -> Adoption | None:
-    raw = reader.structured("adoption", dict)
-    if not raw:
-        return None
-    unknown = sorted(set(raw) - set(_ADOPTION_FIELDS))
-    if unknown:
-        reader.problem("adoption", f"unknown field(s) {', '.join(unknown)}; use {', '.join(_ADOPTION_FIELDS)}")
-    enabled = raw.get("enabled")
-    if not isinstance(enabled, bool):
-        reader.problem(
-            "adoption.enabled",
-            "must be true (import the existing objects on the takeover run) or false (after it)",
-        )
-    release_name = raw.get("releaseName")
-    if not isinstance(release_name, str) or not release_name:
-        reader.problem(
-            "adoption.releaseName",
-            "is required: the existing Helm release (Flux names it <targetNamespace>-<name>, e.g. forgejo-forgejo)",
-        )
-        release_name = ""
-    else:
-        reader.problem("adoption.releaseName", rules.helm_release_name(release_name))
-    names = {}
-    for field_name, default in (("adminSecret", "forgejo-admin"), ("dataClaim", "gitea-shared-storage")):
-        value = raw.get(field_name, default)
-        if not isinstance(value, str):
-            reader.problem(f"adoption.{field_name}", "must be a string")
-            value = default
-        else:
-            reader.problem(f"adoption.{field_name}", rules.dns_subdomain(value))
-        names[field_name] = value
-    return Adoption(
-        enabled=enabled is True,
-        release_name=release_name,
-        admin_secret=names["adminSecret"],
-        data_claim=names["dataClaim"],
-    )
-
-
-def _adopt(
-    reader: ConfigReader, adoption: Adoption, forgejo: ForgejoSettings, namespaces: NamespaceSettings
-) -> ForgejoSettings:
-    """The Forgejo settings of an adopted install: its release name, and its data claim taken over by Pulumi."""
-    if not namespaces.shared:
-        reader.problem(
-            "namespaceLayout",
-            "must be 'shared' while adopting: the seed's runner objects live in the server namespace "
-            "(move to 'separate' after the takeover if you want)",
-        )
-    if forgejo.storage.existing_claim:
-        reader.problem("existingClaim", "is set while adopting; the adopted claim is adoption.dataClaim")
-    storage = forgejo.storage._replace(existing_claim=adoption.data_claim)
-    return forgejo._replace(release_name=adoption.release_name, storage=storage)
-
-
-def _load_image_build(reader: ConfigReader) -> ImageBuild | None:
-    registry = reader.string("imageRegistry", rules.registry_host, allow_empty=True)
-    name = reader.string("imageName", rules.image_name, allow_empty=True)
-    if bool(registry) != bool(name):
-        reader.problem("imageName" if registry else "imageRegistry", "is needed together with the other image key")
-    return ImageBuild(registry=registry, name=name) if registry and name else None
-
-
-def _check_upstream_tokens(reader: ConfigReader, raw: str | None, specs: tuple[MirrorSpec, ...]) -> None:
-    if raw is None:
-        return
+def _value(key: str, text: str) -> Any:
     try:
-        tokens = json.loads(raw)
+        return json.loads(text) if key in _JSON_KEYS else text
     except json.JSONDecodeError:
-        tokens = None
-    if not isinstance(tokens, dict) or not all(isinstance(value, str) for value in tokens.values()):
-        reader.problem("mirrorUpstreamTokens", 'must be an object {"owner/name": "<token>"} (values not shown)')
-        return
-    known = {spec.full_name for spec in specs}
-    for name in sorted(set(tokens) - known):
-        reader.problem("mirrorUpstreamTokens", f"has a token for {name!r}, which is not a configured mirror")
-    for name in sorted(tokens):
-        reason = rules.token(tokens[name])
-        if reason:
-            reader.problem("mirrorUpstreamTokens", f"the token for {name!r} {reason}")
+        return text  # refused by its type, with the key named
 
 
 def parse_settings(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> Settings:
-    """Validate raw config strings (project namespace stripped) into Settings.
-
-    Pure: no Pulumi runtime needed, so tests can drive it with plain dicts.
-    Raises ConfigError listing every problem.
-    """
-    reader = ConfigReader(raw, secret_keys)
-    warnings: list[str] = []
-    forgejo = _load_forgejo(reader, warnings)
-    namespaces = _load_namespaces(reader)
-    gateway = _load_gateway(reader)
-    tls_mode = reader.choice(
-        "tlsMode",
-        TLS_MODES,
-        why=(
-            " (there is no mode that edits an existing cert-manager Certificate: its dnsNames list is atomic, "
-            "so a patch would own the whole list and deleting the patch would reset it)"
-        ),
-    )
-    runner = _load_runner(reader)
-    mirrors = _load_mirrors(reader, forgejo)
-    image_build = _load_image_build(reader)
-    adoption = _load_adoption(reader)
-    if adoption is not None:
-        forgejo = _adopt(reader, adoption, forgejo, namespaces)
-    password = reader.secret_plaintext("adminPassword")
-    if password is not None and len(password) < 8:
-        reader.problem("adminPassword", "is shorter than 8 characters, Forgejo's default MIN_PASSWORD_LENGTH")
-    runner_secret = reader.secret_plaintext("runnerSecret")
-    if runner_secret is not None:
-        reader.problem("runnerSecret", rules.shared_secret(runner_secret))
-    api_token = reader.secret_plaintext("forgejoApiToken")
-    if api_token is not None:
-        reader.problem("forgejoApiToken", rules.token(api_token))
-    _check_upstream_tokens(reader, reader.secret_plaintext("mirrorUpstreamTokens"), mirrors.mirrors)
-    reader.problems.extend(_unknown_key_problems(raw, reader.keys_read))
-    if reader.problems:
-        raise ConfigError(reader.problems)
-    return Settings(
-        forgejo=forgejo,
-        namespaces=namespaces,
-        gateway=gateway,
-        tls_mode=tls_mode,
-        runner=runner,
-        mirrors=mirrors,
-        image_build=image_build,
-        adoption=adoption,
-        warnings=tuple(warnings),
-    )
+    """Raw config strings (project namespace stripped) to Settings. Pure: tests drive it with plain dicts.
+    Raises ConfigError listing every problem."""
+    problems = [
+        Problem(key, f"is stored in plain text in the stack file; set it with `pulumi config set --secret {key}`")
+        for key in OPTIONAL_SECRET_KEYS
+        if key in raw and key not in secret_keys
+    ]
+    values = {key: _value(key, text) for key, text in raw.items()}
+    try:
+        settings = Settings.model_validate(
+            values, by_alias=True, by_name=False, context={"min_interval": raw.get("mirrorMinInterval")}
+        )
+    except ValidationError as error:
+        problems += [Problem(key, reason) for key, reason in v.validation_problems(error, Settings)]
+    if problems:
+        raise ConfigError(problems)
+    return settings
 
 
-def _raw_project_config() -> tuple[dict[str, str], frozenset[str]]:
-    """This project's keys and which of them are secret, from the Pulumi runtime.
+@dataclass(frozen=True)
+class Secrets:
+    """Secret overrides from config; None means "generate one" (or, for the API token, "use the admin")."""
 
-    pulumi.Config only answers for keys it is asked about; listing every key
-    is what lets a misspelt key be reported instead of silently ignored.
-    """
+    admin_password: pulumi.Output[str] | None = None
+    runner_secret: pulumi.Output[str] | None = None
+    forgejo_api_token: pulumi.Output[str] | None = None
+    mirror_upstream_tokens: Mapping[str, pulumi.Output[str]] | None = None
+
+
+def load_settings() -> tuple[Settings, Secrets]:
+    """Read and validate the stack config; log warnings; raise ConfigError on any problem."""
     prefix = f"{PROJECT}:"
+    # pulumi.Config answers only for keys it is asked about; listing every key reports a misspelt one.
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     raw = {key.removeprefix(prefix): str(value) for key, value in everything.items() if key.startswith(prefix)}
-    secret_keys = frozenset(key for key in raw if runtime_config.is_config_secret(prefix + key))
-    return raw, secret_keys
-
-
-def _upstream_tokens(config: pulumi.Config) -> dict[str, pulumi.Output[str]]:
-    """One secret Output per mirror; parse_settings has already checked the shape and the names."""
-    tokens = config.get_secret_object("mirrorUpstreamTokens")
-    if tokens is None:
-        return {}
-    # The keys ("owner/name") are not secret, only the values are.
-    names = json.loads(config.get("mirrorUpstreamTokens") or "{}")
-    return {name: tokens.apply(operator.itemgetter(name)) for name in names}
-
-
-def load_settings() -> Settings:
-    """Read and validate the stack config; log warnings; raise ConfigError on any problem."""
-    raw, secret_keys = _raw_project_config()
-    settings = parse_settings(raw, secret_keys)
+    settings = parse_settings(raw, frozenset(key for key in raw if runtime_config.is_config_secret(prefix + key)))
     for warning in settings.warnings:
         pulumi.log.warn(warning)
     config = pulumi.Config(PROJECT)
-    secrets = Secrets(
+    tokens = config.get_secret_object("mirrorUpstreamTokens")
+    return settings, Secrets(
         admin_password=config.get_secret("adminPassword"),
         runner_secret=config.get_secret("runnerSecret"),
         forgejo_api_token=config.get_secret("forgejoApiToken"),
-        mirror_upstream_tokens=_upstream_tokens(config),
+        # The names ("owner/name") are not secret, only the values are.
+        mirror_upstream_tokens={
+            name: tokens.apply(operator.itemgetter(name)) for name in settings.mirror_upstream_tokens
+        }
+        if tokens is not None and settings.mirror_upstream_tokens
+        else None,
     )
-    return settings._replace(secrets=secrets)

@@ -9,25 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.config import Settings
 from components.runner_registration import RESTRICTED_CONTAINER, RunnerRegistration, registration_values
-from components.settings import ForgejoSettings
 
 
-def _persistence(settings: ForgejoSettings) -> dict[str, Any]:
-    storage = settings.storage
-    if storage.existing_claim:
+def _persistence(settings: Settings) -> dict[str, Any]:
+    if settings.existing_claim:
         # `existingClaim` is not a chart key (the author tried it); the chart
         # mounts a claim it did not create through create: false + claimName.
-        return {"enabled": True, "create": False, "claimName": storage.existing_claim}
+        return {"enabled": True, "create": False, "claimName": settings.existing_claim}
     # claimName stays the chart's default so an install taken over from Flux
     # keeps finding its data volume.
-    persistence: dict[str, Any] = {"enabled": True, "create": True, "size": storage.size}
-    if storage.storage_class:
-        persistence["storageClass"] = storage.storage_class
+    persistence: dict[str, Any] = {"enabled": True, "create": True, "size": settings.storage_size}
+    if settings.storage_class:
+        persistence["storageClass"] = settings.storage_class
     return persistence
 
 
-def _ssh(settings: ForgejoSettings) -> dict[str, Any]:
+def _ssh(settings: Settings) -> dict[str, Any]:
     """The rootless image starts an SSH server and advertises ssh:// clone URLs unless told otherwise; the
     HTTP-only gateway cannot serve them, so both are off unless ``sshEnabled`` says the SSH Service is exposed."""
     if settings.ssh_enabled:
@@ -36,7 +35,7 @@ def _ssh(settings: ForgejoSettings) -> dict[str, Any]:
 
 
 def forgejo_values(
-    settings: ForgejoSettings, admin_secret_name: str, registration: RunnerRegistration | None = None
+    settings: Settings, admin_secret_name: str, registration: RunnerRegistration | None = None
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
         # The exact image, not the chart's appVersion: the registration sidecar

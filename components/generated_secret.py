@@ -1,16 +1,9 @@
 """Secrets the stack generates once and keeps: the admin password and the runner's shared secret.
 
-A small dynamic provider instead of pulumi-random: it needs no resource plugin
-of its own (the mirrors already run Python dynamic providers), so every plugin
-this program uses can be built from source and run in the e2e tier; the
-random provider's module is not published where that build can reach it.
-
-The value is made in ``create`` with :mod:`secrets` and lives in the state as a
-secret output (``additional_secret_outputs``), so it is generated on the first
-``up`` and never changes unless ``kind`` or ``length`` does (that replaces it).
-The provider holds nothing secret: dill pickles it into the state by reference.
-
-This module's path is part of existing stacks' state: it must never move.
+A small dynamic provider instead of pulumi-random, which needs a resource plugin that the e2e tier cannot build from
+source. The value is made in ``create`` and kept as a secret output, so it never changes unless ``kind`` or
+``length`` does (that replaces it). The provider holds nothing: dill pickles it into the state by reference, so this
+module's path must never move.
 """
 
 from __future__ import annotations

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi_kubernetes.apiextensions import CustomResource
+import pulumi_kubernetes as k8s
 
-from components.adoption import import_id
-from components.labels import common_labels, object_meta
-from components.settings import Adoption, GatewayParent
+from components.cluster import common_labels, import_id, object_meta
+from components.config import Settings
 
 
 class GatewayRoute(pulumi.ComponentResource):
-    """An HTTPRoute (gateway.networking.k8s.io/v1) from a host name to a Service.
+    """An HTTPRoute (gateway.networking.k8s.io/v1) from the host name to the chart's HTTP Service.
 
     TLS ends at the gateway, so the backend is the chart's plain-HTTP service.
     The gateway's certificate must cover the host name: the stack exports
@@ -21,36 +20,32 @@ class GatewayRoute(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
+        settings: Settings,
         *,
-        namespace: str,
-        hostname: str,
-        gateway: GatewayParent,
-        service_name: str,
-        service_port: int,
         depends_on: list[pulumi.Resource],
-        adoption: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:GatewayRoute", name, None, opts)
+        gateway, adoption = settings.gateway, settings.adoption
         # CustomResource passes spec through untouched: the keys must be the
         # CRD's own camelCase names, not snake_case.
-        CustomResource(
+        k8s.apiextensions.CustomResource(
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
             metadata=object_meta(
-                name=name, namespace=namespace, labels=common_labels("route"), adopted=adoption is not None
+                name=name, namespace=settings.server_namespace, labels=common_labels("route"), adopted=bool(adoption)
             ),
             spec={
                 "parentRefs": [
                     {"name": gateway.name, "namespace": gateway.namespace, "sectionName": gateway.section_name}
                 ],
-                "hostnames": [hostname],
-                "rules": [{"backendRefs": [{"name": service_name, "port": service_port}]}],
+                "hostnames": [settings.hostname],
+                "rules": [{"backendRefs": [{"name": settings.http_service_name, "port": settings.service_port}]}],
             },
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=depends_on, import_=import_id(adoption, name, namespace)
+                parent=self, depends_on=depends_on, import_=import_id(adoption, name, settings.server_namespace)
             ),
         )
-        self.hostname: pulumi.Output[str] = pulumi.Output.from_input(hostname)
+        self.hostname: pulumi.Output[str] = pulumi.Output.from_input(settings.hostname)
         self.register_outputs({"hostname": self.hostname})

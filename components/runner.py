@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, cast
 
 import pulumi
-from pulumi_kubernetes.apps.v1 import Deployment, DeploymentSpecArgsDict
-from pulumi_kubernetes.core.v1 import ConfigMap, PersistentVolumeClaim, Secret
+import pulumi_kubernetes as k8s
+import yaml
 
-from components.adoption import import_id
-from components.k8s_secrets import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, opaque_secret
-from components.labels import common_labels, object_meta
-from components.runner_config import CONFIG_DIR, CONFIG_FILE, DOCKER_SOCKET, config_checksum, runner_config_yaml
-from components.settings import Adoption, RunnerSettings
+from components.cluster import (
+    RUNNER_SECRET_KEY,
+    RUNNER_SECRET_NAME,
+    common_labels,
+    import_id,
+    object_meta,
+    opaque_secret,
+)
+from components.config import Settings
 
 DEPLOYMENT_NAME = "forgejo-runner"
 CONFIG_MAP_NAME = "forgejo-runner-config"
 CACHE_CLAIM_NAME = "forgejo-runner-docker"
 SECRET_ENV = "FORGEJO_RUNNER_SECRET"
 SECRET_VERSION_ANNOTATION = "goldentooth.net/runner-secret-version"
+CONFIG_DIR = "/etc/runner"
+CONFIG_FILE = f"{CONFIG_DIR}/config.yaml"
+DOCKER_SOCKET = "unix:///var/run/docker.sock"
 
 
-def _dind_container(settings: RunnerSettings) -> dict[str, Any]:
+def runner_config_yaml(settings: Settings) -> str:
+    """The runner's config.yaml. It takes its labels only from here (not from environment variables or flags),
+    which is why the seed's runner first registered with no labels and picked up no jobs."""
+    config = {
+        "log": {"level": "info"},
+        # The file is relative to the working directory (/data), where create-runner-file wrote it.
+        "runner": {"file": ".runner", "capacity": settings.runner_capacity, "timeout": settings.runner_timeout,
+                   "shutdown_timeout": settings.runner_shutdown_timeout, "labels": list(settings.runner_labels)},
+        "cache": {"enabled": True},
+        # The DinD sidecar's socket; the runner also mounts it into job containers, so a job can `docker build`.
+        "container": {"docker_host": DOCKER_SOCKET, "network": "", "privileged": False},
+    }  # fmt: skip
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def _dind_container(settings: Settings) -> dict[str, Any]:
     """The Docker daemon, as a native sidecar (an init container with restartPolicy Always).
 
     Native sidecar rather than a wait loop: the kubelet starts the runner only
@@ -32,7 +55,7 @@ def _dind_container(settings: RunnerSettings) -> dict[str, Any]:
     Needs Kubernetes 1.29+.
     """
     mounts: list[dict[str, Any]] = [{"name": "docker-socket", "mount_path": "/var/run"}]
-    if settings.docker_cache is not None:
+    if settings.runner_docker_cache_size:
         mounts.append({"name": "docker-cache", "mount_path": "/var/lib/docker"})
     if settings.registry_ca is not None:
         mounts.append(
@@ -62,7 +85,7 @@ def _dind_container(settings: RunnerSettings) -> dict[str, Any]:
     }
 
 
-def _register_container(settings: RunnerSettings, instance_url: str) -> dict[str, Any]:
+def _register_container(settings: Settings) -> dict[str, Any]:
     """create-runner-file: writes /data/.runner from the shared secret.
 
     It pings the instance first, so while Forgejo is still starting it fails
@@ -70,15 +93,15 @@ def _register_container(settings: RunnerSettings, instance_url: str) -> dict[str
     """
     return {
         "name": "register",
-        "image": settings.image,
+        "image": settings.runner_image,
         "command": [
             "forgejo-runner",
             "create-runner-file",
             "--connect",
             "--instance",
-            instance_url,
+            settings.internal_url,
             "--name",
-            settings.name,
+            settings.runner_name,
             "--secret",
             f"$({SECRET_ENV})",
         ],
@@ -89,23 +112,23 @@ def _register_container(settings: RunnerSettings, instance_url: str) -> dict[str
             }
         ],
         "working_dir": "/data",
-        "resources": settings.resources.as_dict(),
+        "resources": settings.runner_resources.as_dict(),
         "security_context": {"allow_privilege_escalation": False},
         "volume_mounts": [{"name": "runner-data", "mount_path": "/data"}],
     }
 
 
-def _daemon_container(settings: RunnerSettings) -> dict[str, Any]:
+def _daemon_container(settings: Settings) -> dict[str, Any]:
     return {
         "name": "runner",
-        "image": settings.image,
+        "image": settings.runner_image,
         # The image prints help and exits without an explicit command.
         "command": ["forgejo-runner", "daemon", "--config", CONFIG_FILE],
         "env": [{"name": "DOCKER_HOST", "value": DOCKER_SOCKET}],
         "working_dir": "/data",
         # The DinD socket is owned by root.
         "security_context": {"run_as_user": 0, "allow_privilege_escalation": False},
-        "resources": settings.resources.as_dict(),
+        "resources": settings.runner_resources.as_dict(),
         "volume_mounts": [
             {"name": "runner-data", "mount_path": "/data"},
             {"name": "runner-config", "mount_path": CONFIG_DIR, "read_only": True},
@@ -114,13 +137,13 @@ def _daemon_container(settings: RunnerSettings) -> dict[str, Any]:
     }
 
 
-def _volumes(settings: RunnerSettings) -> list[dict[str, Any]]:
+def _volumes(settings: Settings) -> list[dict[str, Any]]:
     volumes: list[dict[str, Any]] = [
         {"name": "runner-data", "empty_dir": {}},
         {"name": "runner-config", "config_map": {"name": CONFIG_MAP_NAME}},
         {"name": "docker-socket", "empty_dir": {}},
     ]
-    if settings.docker_cache is not None:
+    if settings.runner_docker_cache_size:
         volumes.append({"name": "docker-cache", "persistent_volume_claim": {"claim_name": CACHE_CLAIM_NAME}})
     ca = settings.registry_ca
     if ca is not None:
@@ -134,19 +157,18 @@ def _volumes(settings: RunnerSettings) -> list[dict[str, Any]]:
     return volumes
 
 
-def _resource_version(secret: Secret) -> pulumi.Output[str]:
+def _resource_version(secret: k8s.core.v1.Secret) -> pulumi.Output[str]:
     """The Secret's resourceVersion: it changes with the data, and carries none of it."""
     return secret.metadata.apply(lambda metadata: (metadata.resource_version if metadata else None) or "")
 
 
 def _deployment_spec(
-    settings: RunnerSettings,
-    instance_url: str,
+    settings: Settings,
     labels: dict[str, str],
     config_yaml: str,
     secret_version: pulumi.Input[str],
 ) -> dict[str, Any]:
-    selector = {"app.kubernetes.io/name": DEPLOYMENT_NAME, "app.kubernetes.io/instance": settings.name}
+    selector = {"app.kubernetes.io/name": DEPLOYMENT_NAME, "app.kubernetes.io/instance": settings.runner_name}
     return {
         "replicas": 1,
         # One registration, one daemon: never two pods sharing the runner's
@@ -157,7 +179,8 @@ def _deployment_spec(
             "metadata": {
                 "labels": labels,
                 "annotations": {
-                    "checksum/config": config_checksum(config_yaml),
+                    # A config change changes the template, so the pod rolls.
+                    "checksum/config": hashlib.sha256(config_yaml.encode()).hexdigest(),
                     # A rotated shared secret must reach create-runner-file, which
                     # only runs when the pod starts: a new Secret version rolls it.
                     SECRET_VERSION_ANNOTATION: secret_version,
@@ -165,10 +188,10 @@ def _deployment_spec(
             },
             "spec": {
                 "automount_service_account_token": False,
-                "node_selector": dict(settings.node_selector),
+                "node_selector": dict(settings.runner_node_selector),
                 # Longer than the runner's shutdown_timeout, so a running job can finish.
                 "termination_grace_period_seconds": settings.termination_grace_seconds,
-                "init_containers": [_dind_container(settings), _register_container(settings, instance_url)],
+                "init_containers": [_dind_container(settings), _register_container(settings)],
                 "containers": [_daemon_container(settings)],
                 "volumes": _volumes(settings),
             },
@@ -182,16 +205,14 @@ class ActionsRunner(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: RunnerSettings,
+        settings: Settings,
         *,
-        namespace: str,
-        instance_url: str,
         shared_secret: pulumi.Output[str],
         depends_on: list[pulumi.Resource],
-        adoption: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:ActionsRunner", name, None, opts)
+        namespace, adoption = settings.runner_namespace, settings.adoption
 
         def adopted(object_name: str, *, kept_as_is: tuple[str, ...] = ()) -> pulumi.ResourceOptions:
             """Import options for a taken-over object.
@@ -207,7 +228,7 @@ class ActionsRunner(pulumi.ComponentResource):
         labels = {
             **common_labels("runner"),
             "app.kubernetes.io/name": DEPLOYMENT_NAME,
-            "app.kubernetes.io/instance": settings.name,
+            "app.kubernetes.io/instance": settings.runner_name,
         }
 
         secret = opaque_secret(
@@ -219,7 +240,7 @@ class ActionsRunner(pulumi.ComponentResource):
             adopted=adoption is not None,
         )
         config_yaml = runner_config_yaml(settings)
-        config_map = ConfigMap(
+        config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=object_meta(
                 name=CONFIG_MAP_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
@@ -228,36 +249,39 @@ class ActionsRunner(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME, kept_as_is=("metadata", "data"))),
         )
         dependencies: list[pulumi.Resource] = [*depends_on, secret, config_map]
-        if settings.docker_cache is not None:
-            cache = settings.docker_cache
+        if settings.runner_docker_cache_size:
             dependencies.append(
-                PersistentVolumeClaim(
+                k8s.core.v1.PersistentVolumeClaim(
                     f"{name}-docker-cache",
                     metadata=object_meta(name=CACHE_CLAIM_NAME, namespace=namespace, labels=labels),
                     spec={
                         "access_modes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": cache.size}},
-                        **({"storage_class_name": cache.storage_class} if cache.storage_class else {}),
+                        "resources": {"requests": {"storage": settings.runner_docker_cache_size}},
+                        **(
+                            {"storage_class_name": cache_class}
+                            if (cache_class := settings.runner_docker_cache_storage_class)
+                            else {}
+                        ),
                     },
                     opts=child,
                 )
             )
 
-        Deployment(
+        k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=object_meta(
                 name=DEPLOYMENT_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
             ),
             # A plain dict in the SDK's snake_case; the SDK maps it to the API's camelCase.
             spec=cast(
-                DeploymentSpecArgsDict,
-                _deployment_spec(settings, instance_url, labels, config_yaml, _resource_version(secret)),
+                k8s.apps.v1.DeploymentSpecArgsDict,
+                _deployment_spec(settings, labels, config_yaml, _resource_version(secret)),
             ),
             opts=pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(parent=self, depends_on=dependencies),
                 adopted(DEPLOYMENT_NAME, kept_as_is=("metadata", "spec")),
             ),
         )
-        self.name: pulumi.Output[str] = pulumi.Output.from_input(settings.name)
-        self.labels: pulumi.Output[list[str]] = pulumi.Output.from_input(list(settings.labels))
+        self.name: pulumi.Output[str] = pulumi.Output.from_input(settings.runner_name)
+        self.labels: pulumi.Output[list[str]] = pulumi.Output.from_input(list(settings.runner_labels))
         self.register_outputs({"name": self.name, "labels": self.labels})

@@ -1,22 +1,16 @@
-"""Server-side runner registration, run by a sidecar in the Forgejo pod.
+"""Server-side runner registration, run by a sidecar in the Forgejo pod (README: "Runner registration").
 
-Why a sidecar (the chart's ``extraContainers``) and not a Job or an exec:
-``forgejo forgejo-cli actions register`` opens the SQLite database directly,
-so it must run where the database is, on the same volume of the same pod.
-A Job would mount the ReadWriteOnce volume from a second pod (on another
-node it cannot, on the same node it would be a second SQLite writer outside
-the server's process group), and `kubectl exec` is the manual step the seed
-wanted gone. The sidecar shares the data volume and app.ini, waits for the
-database to be migrated by retrying, and registers again whenever the
-mounted Secret changes, which is how a rotated secret is followed
-(the kubelet refreshes mounted Secrets; environment variables never change).
-
-The command is idempotent: registering the same secret and name twice is a
-no-op in Forgejo. The secret is read from a file (``--secret-file``), so it
-never appears on a command line or in the pod spec.
+``forgejo forgejo-cli actions register`` opens the SQLite database directly, so it runs where the database is: in
+the same pod, on the same volume (a Job would be a second pod on a ReadWriteOnce volume, an exec the manual step
+the seed wanted gone). The loop retries until the database is migrated and registers again when the mounted Secret
+changes (the kubelet refreshes mounted Secrets). Registering is idempotent; the secret comes from a file, never an
+argument or the pod spec.
 """
 
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 SECRET_MOUNT = "/run/forgejo-runner-secret"
 SECRET_FILE = f"{SECRET_MOUNT}/token"
@@ -66,7 +60,8 @@ RESTRICTED_CONTAINER = {
 SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
 
 
-class RunnerRegistration(NamedTuple):
+@dataclass(frozen=True)
+class RunnerRegistration:
     runner_name: str
     secret_name: str
     secret_key: str

@@ -334,7 +334,7 @@ def validate_mirror_clone_address(args: ResourceValidationArgs, report: ReportVi
         return
     problem = clone_address_problem(str(args.props.get("clone_addr") or ""))
     if problem:
-        report(f"Mirror {args.props.get('owner')}/{args.props.get('name')}: {problem}", None)
+        report(f"Mirror {args.props.get('repo_owner')}/{args.props.get('repo_name')}: {problem}", None)
 
 
 # ---------------------------------------------------------------- the policies

@@ -14,13 +14,14 @@ from typing import Any
 
 import pulumi
 import pytest
+import trustme
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 
-from components.mirror_provider import ForgejoMirror, ForgejoMirrorProvider
-from components.mirror_rules import MirrorSpec
-from components.mirrors import ForgejoConnection, Mirrors
+from components.mirror_provider import ForgejoConnection, ForgejoMirror, ForgejoMirrorProvider
+from components.mirror_spec import MirrorConfig
+from components.mirrors import Mirrors
 from tests.fake_forgejo import FakeForgejo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +63,8 @@ def raw_props(api_url: str, /, **overrides: Any) -> dict[str, Any]:
     props: dict[str, Any] = {
         "api_url": api_url,
         "api_auth": {"username": ADMIN_USER, "password": ADMIN_PASSWORD},
-        "owner": "forgejo_admin",
-        "name": "mcp",
+        "repo_owner": "forgejo_admin",
+        "repo_name": "mcp",
         "clone_addr": CLONE_ADDR,
         "service": "github",
         "mirror_interval": "5m",
@@ -107,14 +108,14 @@ def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
 
 MIRROR_TYPE = "pulumi-python:dynamic/forgejo:Mirror"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the key of Pulumi's secret wrapper on the wire
-CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-MCP = MirrorSpec(
-    owner="forgejo_admin", name="mcp", clone_addr="https://github.com/goldentooth/mcp.git", interval="5m",
-    service="github",
+CA_PEM = trustme.CA().cert_pem.bytes().decode()
+MCP = MirrorConfig(
+    repo_owner="forgejo_admin", repo_name="mcp", clone_addr="https://github.com/goldentooth/mcp.git",
+    mirror_interval="5m", service="github",
 )  # fmt: skip
-PRIVATE = MirrorSpec(
-    owner="goldentooth", name="secrets", clone_addr="https://github.com/goldentooth/secrets.git", retain=False,
-    actions=False, private=True,
+PRIVATE = MirrorConfig(
+    repo_owner="goldentooth", repo_name="secrets", clone_addr="https://github.com/goldentooth/secrets.git",
+    retain=False, has_actions=False, private=True,
 )  # fmt: skip
 CONNECTION = ForgejoConnection(
     api_url="https://git.goldentooth.net/api/v1", username="forgejo_admin", password=ADMIN_PASSWORD, ca_bundle=CA_PEM
@@ -191,7 +192,7 @@ def run_under_mocks(program: Callable[[], None]) -> RecordingMonitor:
 
 
 def run_mirrors(
-    specs: list[MirrorSpec],
+    specs: list[MirrorConfig],
     connection: ForgejoConnection = CONNECTION,
     upstream_tokens: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> tuple[RecordingMonitor, dict[str, ForgejoMirror]]:

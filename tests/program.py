@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import trustme
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
@@ -27,10 +28,14 @@ SECRET_RESOURCE_VERSION = "4711"
 # What the live cluster holds for an install taken over from Flux (read by `Secret.get`).
 EXISTING_ADMIN_PASSWORD = "existing-admin-password-from-flux"
 EXISTING_RUNNER_SECRET = "fedcba9876543210fedcba9876543210fedcba98"
+# The CA that signed Forgejo's certificate, as cert-manager keeps it beside the gateway's (forgejoCaFrom).
+GATEWAY_CA_PEM = trustme.CA().cert_pem.bytes().decode()
 EXISTING_SECRETS = {
     "forgejo/forgejo-admin": {"username": "forgejo_admin", "password": EXISTING_ADMIN_PASSWORD},
     "forgejo/forgejo-runner": {"token": EXISTING_RUNNER_SECRET},
+    "gateway/gateway-tls": {"ca.crt": GATEWAY_CA_PEM},
 }
+EXISTING_CONFIG_MAPS = {"gateway/gateway-ca": {"root.pem": GATEWAY_CA_PEM}}
 
 
 @dataclass
@@ -97,7 +102,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["metadata"] = {**state["metadata"], "resourceVersion": SECRET_RESOURCE_VERSION}
         if args.typ == "pulumi-python:dynamic/forgejo:Mirror":
             # What Forgejo answers: URLs from ROOT_URL, the interval in Go's long form.
-            repo = f"{args.inputs['owner']}/{args.inputs['name']}"
+            repo = f"{args.inputs['repo_owner']}/{args.inputs['repo_name']}"
             state.update(
                 full_name=repo,
                 html_url=f"https://git.goldentooth.net/{repo}",
@@ -108,6 +113,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     @staticmethod
     def _live_object(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        if args.typ == "kubernetes:core/v1:ConfigMap":
+            return {"data": EXISTING_CONFIG_MAPS[args.resource_id or ""]}
         assert args.typ == "kubernetes:core/v1:Secret", f"unexpected read of {args.typ} {args.resource_id}"
         data = EXISTING_SECRETS[args.resource_id or ""]
         return {"data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}

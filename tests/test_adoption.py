@@ -152,9 +152,13 @@ BAD_ADOPTIONS = [
     (
         {"adoption": json.dumps({"enabled": "yes", "releaseName": "forgejo-forgejo"})},
         "adoption.enabled",
-        "must be true",
+        "'yes' is not true or false",
     ),
-    ({"adoption": json.dumps({"releaseName": "forgejo-forgejo"})}, "adoption.enabled", "must be true"),
+    (
+        {"adoption": json.dumps({"releaseName": "forgejo-forgejo"})},
+        "adoption.enabled",
+        "is required: true (import the existing objects on the takeover run) or false (after it)",
+    ),
     (
         {"adoption": json.dumps({"enabled": True, "releaseName": "forgejo-forgejo", "release": "x"})},
         "adoption",

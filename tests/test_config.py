@@ -2,71 +2,89 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated, Any, get_args
+
 import pytest
+import trustme
+from pydantic import BeforeValidator, TypeAdapter
 
-from components.config import (
-    ConfigError,
-    DockerCache,
-    ForgejoSettings,
-    GatewayParent,
-    NamespaceSettings,
-    PodSecurity,
-    RegistryCa,
-    Resources,
-    RunnerSettings,
-    Storage,
-    parse_settings,
-)
+from components.config import ConfigError, PerFieldDefaults, PodSecurity, Settings, parse_settings
+from components.values import Model
 from tests.program import ProgramFailed, run_program
-from tests.stack import goldentooth_config
+from tests.stack import goldentooth_config, project_file
 
-SEED_RESOURCES = Resources(requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "512Mi"})
+CA_PEM = trustme.CA().cert_pem.bytes().decode()
+
+
+def resources(cpu: tuple[str, str], memory: tuple[str, str]) -> dict[str, dict[str, str]]:
+    return {"requests": {"cpu": cpu[0], "memory": memory[0]}, "limits": {"cpu": cpu[1], "memory": memory[1]}}
 
 
 def test_goldentooth_stack_loads_the_seed_values() -> None:
     settings = parse_settings(goldentooth_config())
 
-    assert settings.forgejo == ForgejoSettings(
-        hostname="git.goldentooth.net",
-        chart_source="oci://code.forgejo.org/forgejo-helm",
-        chart_version="15.0.3",
-        version="13.0.3",
-        release_name="forgejo",
-        fullname_override="",
-        admin_username="forgejo_admin",
-        admin_email="forgejo_admin@goldentooth.net",
-        storage=Storage(size="10Gi", storage_class="seaweedfs", existing_claim=""),
-        node_selector={"node.kubernetes.io/disk-type": "nvme"},
-        resources=SEED_RESOURCES,
-        mirror_min_interval="5m",
-        service_port=3000,
-        protect_data=True,
-    )
-    assert settings.namespaces == NamespaceSettings(
-        server="forgejo",
-        runner="forgejo-runner",
-        server_pod_security=PodSecurity(enforce="baseline", warn="restricted", audit="restricted"),
-        runner_pod_security=PodSecurity(enforce="privileged"),
-    )
-    assert settings.gateway == GatewayParent(name="goldentooth", namespace="gateway", section_name="https")
-    assert settings.runner == RunnerSettings(
-        name="bramble-runner",
-        image="code.forgejo.org/forgejo/runner:12.0.1",
-        dind_image="docker:28.3.0-dind",
-        labels=("ubuntu-latest:docker://node:20-bookworm",),
-        capacity=1,
-        timeout="3h",
-        shutdown_timeout="15m",
-        node_selector={"node.kubernetes.io/disk-type": "nvme"},
-        resources=Resources(requests={"cpu": "100m", "memory": "128Mi"}, limits={"cpu": "2", "memory": "1Gi"}),
-        dind_resources=Resources(requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "2", "memory": "2Gi"}),
-        docker_cache=None,
-        registry_ca=None,
-    )
-    assert settings.forgejo.image == "code.forgejo.org/forgejo/forgejo:13.0.3-rootless"
-    assert settings.tls_mode == "export"
+    assert settings.model_dump(exclude={"mirrors"}) == {
+        "hostname": "git.goldentooth.net",
+        "admin_email": "forgejo_admin@goldentooth.net",
+        "admin_username": "forgejo_admin",
+        "chart_source": "oci://code.forgejo.org/forgejo-helm",
+        "chart_version": "15.0.3",
+        "forgejo_version": "13.0.3",
+        "fullname_override": "",
+        "release_name": "forgejo",
+        "adoption": None,
+        "storage_class": "seaweedfs",
+        "storage_size": "10Gi",
+        "existing_claim": "",
+        "sqlite_unsafe_storage_classes": ["seaweedfs"],
+        "node_selector": {"node.kubernetes.io/disk-type": "nvme"},
+        "resources": resources(("100m", "1"), ("256Mi", "512Mi")),
+        "mirror_min_interval": "5m",
+        "service_port": 3000,
+        "ssh_enabled": False,
+        "protect_data": True,
+        "namespace_layout": "separate",
+        "server_namespace": "forgejo",
+        "runner_namespace": "forgejo-runner",
+        "server_pod_security": {"enforce": "baseline", "warn": "restricted", "audit": "restricted"},
+        "gateway": {"name": "goldentooth", "namespace": "gateway", "section_name": "https"},
+        "tls_mode": "export",
+        "runner_name": "bramble-runner",
+        "runner_image": "code.forgejo.org/forgejo/runner:12.0.1",
+        "dind_image": "docker:28.3.0-dind",
+        "runner_labels": ["ubuntu-latest:docker://node:20-bookworm"],
+        "runner_capacity": 1,
+        "runner_timeout": "3h",
+        "runner_shutdown_timeout": "15m",
+        "runner_node_selector": {"node.kubernetes.io/disk-type": "nvme"},
+        "runner_resources": resources(("100m", "2"), ("128Mi", "1Gi")),
+        "dind_resources": resources(("100m", "2"), ("256Mi", "2Gi")),
+        "runner_docker_cache_size": "",
+        "runner_docker_cache_storage_class": "",
+        "registry_ca": None,
+        "forgejo_api_url": "",
+        "forgejo_ca_bundle": "",
+        "forgejo_ca_from": {
+            "secret_name": "gateway-tls",
+            "config_map_name": "",
+            "key": "ca.crt",
+            "namespace": "gateway",
+        },
+        "forgejo_insecure": False,
+        "image_registry": "registry.goldentooth.net",
+        "image_name": "goldentooth-mcp",
+        "admin_password": None,
+        "runner_secret": None,
+        "forgejo_api_token": None,
+        "mirror_upstream_tokens": None,
+    }
+    assert [mirror.full_name for mirror in settings.mirrors] == ["forgejo_admin/mcp"]
+    assert settings.image == "code.forgejo.org/forgejo/forgejo:13.0.3-rootless"
     assert settings.internal_url == "http://forgejo-http.forgejo.svc.cluster.local:3000"
     assert settings.tls_dns_names == ["git.goldentooth.net"]
+    assert settings.runner_pod_security == PodSecurity(enforce="privileged", warn="privileged", audit="privileged")
+    assert settings.api_url == "https://git.goldentooth.net"
 
 
 def test_seaweedfs_storage_warns_that_sqlite_is_unsafe_there() -> None:
@@ -80,14 +98,14 @@ def test_seaweedfs_storage_warns_that_sqlite_is_unsafe_there() -> None:
 def test_safe_storage_class_gives_no_warning() -> None:
     settings = parse_settings({**goldentooth_config(), "storageClass": "local-path"})
 
-    assert settings.warnings == ()
+    assert settings.warnings == []
 
 
 def test_existing_claim_replaces_class_and_size() -> None:
     settings = parse_settings({**goldentooth_config(), "storageClass": "", "existingClaim": "forgejo-data"})
 
-    assert settings.forgejo.storage == Storage(size="10Gi", storage_class="", existing_claim="forgejo-data")
-    assert settings.warnings == ()
+    assert (settings.existing_claim, settings.storage_class) == ("forgejo-data", "")
+    assert settings.warnings == []
 
 
 def test_shared_layout_puts_server_and_runner_in_one_privileged_namespace() -> None:
@@ -95,22 +113,82 @@ def test_shared_layout_puts_server_and_runner_in_one_privileged_namespace() -> N
         {**goldentooth_config(), "namespaceLayout": "shared", "serverPodSecurity": '{"enforce": "privileged"}'}
     )
 
-    assert settings.namespaces == NamespaceSettings(
-        server="forgejo",
-        runner="forgejo",
-        server_pod_security=PodSecurity(enforce="privileged"),
-        runner_pod_security=PodSecurity(enforce="privileged"),
+    assert (settings.server_namespace, settings.runner_namespace) == ("forgejo", "forgejo")
+    assert settings.server_pod_security == PodSecurity(enforce="privileged", warn="restricted", audit="restricted")
+    assert settings.runner_pod_security == settings.server_pod_security
+    assert settings.shared
+
+
+KEY_REF = {"secret_name": "", "config_map_name": "ca", "key": "ca.crt"}
+ADOPTED = {"admin_secret": "forgejo-admin", "data_claim": "gitea-shared-storage"}
+RESTRICTED = {"warn": "restricted", "audit": "restricted"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        # `pulumi config set --path serverPodSecurity.enforce privileged` makes the stack value this and nothing else.
+        ("serverPodSecurity", {"enforce": "privileged"}, {"enforce": "privileged", **RESTRICTED}),
+        ("resources", {"limits": {"memory": "1Gi"}}, resources(("100m", "1"), ("256Mi", "1Gi"))),
+        ("runnerResources", {"requests": {"cpu": "250m"}}, resources(("250m", "2"), ("128Mi", "1Gi"))),
+        ("dindResources", {}, resources(("100m", "2"), ("256Mi", "2Gi"))),
+        ("registryCa", {"registry": "r.example.net", "configMapName": "ca"}, {**KEY_REF, "registry": "r.example.net"}),
+        ("adoption", {"enabled": True, "releaseName": "f"}, {"enabled": True, "release_name": "f", **ADOPTED}),
+    ],
+)  # fmt: skip
+def test_an_object_key_merges_with_its_defaults_field_by_field(key: str, value: Any, expected: Any) -> None:
+    overrides = {key: json.dumps(value)}
+    if key == "adoption":
+        overrides.update(namespaceLayout="shared", serverPodSecurity='{"enforce": "privileged"}')
+    settings = parse_settings({**goldentooth_config(), **overrides})
+
+    field = next(name for name, field in Settings.model_fields.items() if field.alias == key)
+    assert getattr(settings, field).model_dump() == expected
+
+
+def _flat(value: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _flat(item, f"{path}{key}.").items()}
+    return {path.rstrip("."): value}
+
+
+def model_defaults(key: str) -> dict[str, Any]:
+    """The nested defaults the model fills in for ``key`` ("requests.cpu": "100m"); "" means "not set"."""
+    field = next(field for field in Settings.model_fields.values() if field.alias == key)
+    for validator in field.metadata:
+        if isinstance(validator, BeforeValidator) and isinstance(validator.func, PerFieldDefaults):
+            return _flat(validator.func.defaults)
+    nested = [
+        t for t in (field.annotation, *get_args(field.annotation)) if isinstance(t, type) and issubclass(t, Model)
+    ]
+    fields = nested[0].model_fields.values() if nested else ()
+    return {str(f.alias): f.default for f in fields if isinstance(f.default, str | bool) and f.default != ""}
+
+
+@pytest.mark.parametrize("key", sorted(project_file()["config"]))
+def test_pulumi_yaml_and_the_model_agree_on_defaults(key: str) -> None:
+    """Pulumi.yaml's default passes the model, and its description lists exactly the nested defaults the model
+    fills in, so the two cannot disagree about what an unset field means."""
+    declaration = project_file()["config"][key]
+    field = next(field for field in Settings.model_fields.values() if field.alias == key)
+    if "default" in declaration:
+        annotation: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+        TypeAdapter(annotation).validate_python(declaration["default"])
+    listed = declaration["description"].partition("Per-field defaults: ")[2].removesuffix(".")
+    expected = ", ".join(
+        f"{path}: {json.dumps(v) if isinstance(v, bool) else v}" for path, v in model_defaults(key).items()
     )
-    assert settings.namespaces.shared
+    assert listed == expected
 
 
 def test_runner_grace_period_outlasts_its_shutdown_timeout() -> None:
     settings = parse_settings({**goldentooth_config(), "runnerShutdownTimeout": "1h30m"})
 
-    assert settings.runner.termination_grace_seconds == 5400 + 30
+    assert settings.termination_grace_seconds == 5400 + 30
 
 
 def test_docker_cache_and_registry_ca_are_off_unless_configured() -> None:
+    assert parse_settings(goldentooth_config()).registry_ca is None
     settings = parse_settings(
         {
             **goldentooth_config(),
@@ -120,10 +198,11 @@ def test_docker_cache_and_registry_ca_are_off_unless_configured() -> None:
         }
     )
 
-    assert settings.runner.docker_cache == DockerCache(size="50Gi", storage_class="local-path")
-    assert settings.runner.registry_ca == RegistryCa(
-        registry="registry.goldentooth.net", key="ca.crt", secret_name="step-ca-root", config_map_name=""
-    )
+    assert (settings.runner_docker_cache_size, settings.runner_docker_cache_storage_class) == ("50Gi", "local-path")
+    assert settings.registry_ca is not None
+    assert settings.registry_ca.model_dump() == {
+        "registry": "registry.goldentooth.net", "key": "ca.crt", "secret_name": "step-ca-root", "config_map_name": ""
+    }  # fmt: skip
 
 
 def test_external_tls_mode_exports_no_dns_names() -> None:
@@ -135,8 +214,35 @@ def test_external_tls_mode_exports_no_dns_names() -> None:
 def test_fullname_override_changes_service_and_internal_url() -> None:
     settings = parse_settings({**goldentooth_config(), "fullnameOverride": "forgejo-forgejo"})
 
-    assert settings.forgejo.http_service_name == "forgejo-forgejo-http"
+    assert settings.http_service_name == "forgejo-forgejo-http"
     assert settings.internal_url == "http://forgejo-forgejo-http.forgejo.svc.cluster.local:3000"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("forgejoVersion", "13.0.3-rc.1"),
+        ("runnerImage", "code.forgejo.org/forgejo/runner@sha256:" + "a" * 64),
+        ("dindImage", "docker:28.3.0-dind-rootless"),
+        ("runnerLabels", '["ubuntu-latest:docker://node:20-bookworm", "arm:host"]'),
+        ("runnerTimeout", "2562047h47m16.854775807s"),
+        ("forgejoApiUrl", "https://git.goldentooth.net:8443/"),
+        ("forgejoApiUrl", "https://git.goldentooth.net/api/v1"),
+        ("forgejoApiUrl", "http://127.0.0.1:3000"),
+        ("adminEmail", "ops+forgejo@git.goldentooth.net"),
+        ("adminUsername", "goldentooth.admin"),
+        ("registryCa", '{"registry": "registry.goldentooth.net:5000", "configMapName": "ca", "key": "root.pem"}'),
+        ("resources", '{"limits": {"cpu": "16", "memory": "64Gi"}}'),
+    ],
+)
+def test_good_values_pass(key: str, value: str) -> None:
+    parse_settings({**goldentooth_config(), key: value})
+
+
+def test_a_ca_bundle_replaces_the_ca_from_the_cluster() -> None:
+    settings = parse_settings({**goldentooth_config(), "forgejoCaFrom": "{}", "forgejoCaBundle": CA_PEM})
+
+    assert (settings.forgejo_ca_bundle, settings.forgejo_ca_from) == (CA_PEM, None)
 
 
 # (key to change, bad value, key named in the error, words the reason must contain)
@@ -161,8 +267,8 @@ BAD_CONFIGS = [
     ("runnerNamespace", "forgejo", "runnerNamespace", "same as serverNamespace"),
     ("namespaceLayout", "together", "namespaceLayout", "not one of separate, shared"),
     ("serverPodSecurity", '{"enforce": "strict"}', "serverPodSecurity.enforce", "not a PodSecurity level"),
-    ("serverPodSecurity", '{"warn": "restricted"}', "serverPodSecurity", "needs an enforce level"),
-    ("serverPodSecurity", '{"enforce": "baseline", "enforce-version": "latest"}', "serverPodSecurity", "unknown mode"),
+    ("serverPodSecurity", '{"warn": "restricted"}', "serverPodSecurity.enforce", "is required"),
+    ("serverPodSecurity", '{"enforce": "baseline", "enforce-version": "latest"}', "serverPodSecurity", "unknown field"),
     ("adminUsername", "admin", "adminUsername", "reserved by Forgejo"),
     ("adminUsername", "forgejo admin", "adminUsername", "not a valid Forgejo user name"),
     ("adminEmail", "forgejo_admin", "adminEmail", "not an e-mail address"),
@@ -179,7 +285,7 @@ BAD_CONFIGS = [
     ),
     ("nodeSelector", '["nvme"]', "nodeSelector", "must be an object"),
     ("resources", '{"requests": {"cpu": "lots"}}', "resources.requests.cpu", "not a Kubernetes quantity"),
-    ("resources", '{"requests": {"gpu": "1"}}', "resources.requests.gpu", "unknown resource"),
+    ("resources", '{"requests": {"gpu": "1"}}', "resources.requests", "unknown field 'gpu'; use cpu, memory"),
     (
         "resources",
         '{"requests": {"memory": "1Gi"}, "limits": {"memory": "512Mi"}}',
@@ -253,7 +359,7 @@ BAD_CONFIGS = [
     ("forgejoApiUrl", "http://git.goldentooth.net", "forgejoApiUrl", "unencrypted"),
     ("forgejoApiUrl", "https://admin:pw@git.goldentooth.net", "forgejoApiUrl", "credentials"),
     ("imageName", "Goldentooth-MCP", "imageName", "not an image name"),
-    ("imageName", "", "imageName", "together with the other image key"),
+    ("imageName", "", "imageName", "together with imageRegistry"),
     ("releaseName", "forgejo.prod", "releaseName", "cannot contain '.'"),
     # A YAML block scalar ("|") ends its value with a newline, which an anchored `match` lets through.
     ("hostname", "git.goldentooth.net\n", "hostname", "RFC 1123"),
@@ -286,6 +392,92 @@ BAD_CONFIGS = [
     ("dindImage", "registry.local:\u0665000/docker:27-dind", "dindImage", "not an image reference"),
     ("imageRegistry", "registry.goldentooth.net:\u0665000", "imageRegistry", "not a registry host"),
     ("forgejoApiUrl", "https://git.goldentooth.net\n", "forgejoApiUrl", "whitespace or control characters"),
+    # Values that would fail only at apply time (issue 14), named with their key.
+    ("adminEmail", "admin@g\u00f6ldentooth.net", "adminEmail", "e-mail address Forgejo accepts"),
+    ("adminEmail", "-admin@goldentooth.net", "adminEmail", "not starting with '-'"),
+    ("adminEmail", "admin;ops@goldentooth.net", "adminEmail", "no ';'"),
+    ("adminEmail", "admin..ops@goldentooth.net", "adminEmail", "e-mail address Forgejo accepts"),
+    ("adminUsername", "Ghost", "adminUsername", "reserved by Forgejo"),
+    ("adminUsername", "forgejo.rss", "adminUsername", "reserved by Forgejo"),
+    ("adminUsername", "admin.keys", "adminUsername", "reserved by Forgejo"),
+    ("adminUsername", "logo.png", "adminUsername", "reserved by Forgejo"),
+    ("adminUsername", "forgejo-actions", "adminUsername", "reserved by Forgejo"),
+    ("forgejoVersion", "13.0.3-rootless", "forgejoVersion", "which the program adds itself"),
+    ("forgejoVersion", "13.0.3+gitea-1.22.0", "forgejoVersion", "an image tag cannot carry"),
+    ("forgejoVersion", "v13.0.3", "forgejoVersion", "exact semantic version"),
+    ("serverNamespace", "kube-system", "serverNamespace", "Kubernetes keeps for itself"),
+    ("serverNamespace", "default", "serverNamespace", "Kubernetes keeps for itself"),
+    ("runnerNamespace", "kube-public", "runnerNamespace", "Kubernetes keeps for itself"),
+    ("runnerNamespace", "kube-node-lease", "runnerNamespace", "Kubernetes keeps for itself"),
+    ("storageSize", "10", "storageSize", "less than 1Mi"),
+    ("runnerDockerCacheSize", "1000", "runnerDockerCacheSize", "less than 1Mi"),
+    ("resources", '{"limits": {"memory": "512"}}', "resources.limits.memory", "less than 1Mi"),
+    ("dindResources", '{"requests": {"memory": "256m"}}', "dindResources.requests.memory", "less than 1Mi"),
+    ("runnerResources", '{"limits": {"cpu": "2000"}}', "runnerResources.limits.cpu", "more CPU than any node has"),
+    ("runnerTimeout", "2562048h", "runnerTimeout", "longer than Go's longest duration"),
+    ("runnerShutdownTimeout", "2562047h47m16.854775808s", "runnerShutdownTimeout", "Go's longest duration"),
+    ("mirrorMinInterval", "99999999999999999999s", "mirrorMinInterval", "longer than Go's longest duration"),
+    ("forgejoApiUrl", "https://g\u0456t.goldentooth.net", "forgejoApiUrl", "non-ASCII host name"),
+    ("forgejoApiUrl", "https://git.goldentooth.net/?token=abc", "forgejoApiUrl", "belongs in forgejoApiToken"),
+    ("forgejoApiUrl", "https://git.goldentooth.net/#top", "forgejoApiUrl", "without a path"),
+    ("forgejoApiUrl", "https://git.goldentooth.net/forgejo", "forgejoApiUrl", "without a path"),
+    ("forgejoApiUrl", "https://git.goldentooth.net:99999", "forgejoApiUrl", "port"),
+    ("forgejoApiUrl", "https://git.goldentooth.net:0", "forgejoApiUrl", "port"),
+    ("forgejoCaBundle", "root_ca.crt", "forgejoCaBundle", "not PEM certificates"),
+    (
+        "forgejoCaBundle",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "forgejoCaBundle",
+        "does not parse",
+    ),
+    (
+        "forgejoCaBundle",
+        CA_PEM + "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+        "forgejoCaBundle",
+        "holds a private key",
+    ),
+    ("forgejoCaBundle", CA_PEM, "forgejoCaFrom", "together with forgejoCaBundle"),
+    ("forgejoCaFrom", '{"secretName": "gateway-tls"}', "forgejoCaFrom.namespace", "is required"),
+    (
+        "forgejoCaFrom",
+        '{"secretName": "t", "configMapName": "t", "namespace": "gateway"}',
+        "forgejoCaFrom",
+        "exactly one",
+    ),
+    (
+        "forgejoCaFrom",
+        '{"secretName": "gateway-tls", "namespace": "gateway", "key": ".."}',
+        "forgejoCaFrom.key",
+        "not a Secret or ConfigMap key",
+    ),
+    ("forgejoInsecure", "true", "forgejoInsecure", "while forgejoCaBundle or forgejoCaFrom is set"),
+    (
+        "registryCa",
+        '{"registry": "r.example.net", "secretName": "ca", "key": ".."}',
+        "registryCa.key",
+        "not a Secret or ConfigMap key",
+    ),
+    (
+        "registryCa",
+        '{"registry": "r.example.net", "secretName": "ca", "key": "certs/ca.crt"}',
+        "registryCa.key",
+        "not a Secret or ConfigMap key",
+    ),
+    ("dindImage", "docker:dind", "dindImage", "moving tag 'dind'"),
+    ("dindImage", "docker:28-dind", "dindImage", "moving tag '28-dind'"),
+    ("runnerImage", "code.forgejo.org/forgejo/runner:12", "runnerImage", "moving tag '12'"),
+    (
+        "runnerLabels",
+        '["ubuntu-latest:docker://node:20-bookworm", "Ubuntu-Latest:docker://node:22-bookworm"]',
+        "runnerLabels[1]",
+        "again with another image",
+    ),
+    (
+        "runnerLabels",
+        '["ubuntu-latest:docker://node:20-bookworm", "ubuntu-latest:docker://node:20-bookworm"]',
+        "runnerLabels[1]",
+        "again with the same label",
+    ),
 ]
 
 

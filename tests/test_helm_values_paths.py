@@ -63,7 +63,7 @@ REGISTRATION = RunnerRegistration(
 def test_every_value_path_exists_in_the_chart(overrides: dict[str, str]) -> None:
     settings = parse_settings({**goldentooth_config(), **overrides})
 
-    values = forgejo_values(settings.forgejo, "forgejo-admin", REGISTRATION)
+    values = forgejo_values(settings, "forgejo-admin", REGISTRATION)
 
     assert "extraContainers" in values
     assert unknown_paths(values, CHART_VALUES) == []

@@ -72,9 +72,9 @@ def test_check_accepts_the_goldentooth_mirror_and_fills_defaults() -> None:
 
 
 def test_check_reports_problems_under_the_providers_property_names() -> None:
-    news = raw_props(CLOSED_PORT_URL, mirror_interval="1m", min_interval="5m", has_actions="yes", name="a b")
+    news = raw_props(CLOSED_PORT_URL, mirror_interval="1m", min_interval="5m", has_actions="yes", repo_name="a b")
     failures = {failure.property: failure.reason for failure in PROVIDER.check({}, news).failures}
-    assert sorted(failures) == ["has_actions", "mirror_interval", "name"]
+    assert sorted(failures) == ["has_actions", "mirror_interval", "repo_name"]
     assert "below the server's minimum mirror interval '5m'" in failures["mirror_interval"]
 
 
@@ -90,7 +90,11 @@ def test_check_allows_manual_sync_only() -> None:
         ({"api_url": "https://git.goldentooth.net/api/v1\n"}, "api_url"),
         ({"api_auth": {"username": "forgejo_admin"}}, "api_auth"),
         ({"api_auth": {"token": ""}}, "api_auth"),
-        ({"upstream_token": ""}, "upstream_token"),
+        ({"auth_token": ""}, "auth_token"),
+        ({"auth_token": "two words"}, "auth_token"),
+        ({"ca_bundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}, "ca_bundle"),
+        ({"api_url": "https://git.goldentooth.net/?token=x"}, "api_url"),
+        ({"dispatch_workflow": "ci.yml", "dispatch_ref": "a..b"}, "dispatch_ref"),
         ({"ca_bundle": "not a pem"}, "ca_bundle"),
         ({"min_interval": "soon"}, "min_interval"),
         ({"request_timeout": 0}, "request_timeout"),
@@ -118,8 +122,8 @@ def test_check_refuses_a_max_response_bytes_that_is_not_a_whole_number_of_bytes(
 
 def test_check_requires_the_identifying_inputs() -> None:
     news = raw_props(CLOSED_PORT_URL)
-    del news["owner"], news["api_auth"]
-    assert sorted(f.property for f in PROVIDER.check({}, news).failures) == ["api_auth", "owner"]
+    del news["repo_owner"], news["api_auth"]
+    assert sorted(f.property for f in PROVIDER.check({}, news).failures) == ["api_auth", "repo_owner"]
 
 
 def test_check_skips_values_unknown_during_preview() -> None:
@@ -175,7 +179,7 @@ def test_diff_sees_no_change_between_5m_and_5m0s() -> None:
         ({"service": "git"}, ["service"]),
         ({"lfs": True}, ["lfs"]),
         ({"wiki": True}, ["wiki"]),
-        ({"upstream_token": UPSTREAM_TOKEN}, ["upstream_token"]),
+        ({"auth_token": UPSTREAM_TOKEN}, ["auth_token"]),
     ],
 )
 def test_diff_replaces_in_place_first_deleting_when_the_repo_keeps_its_name(
@@ -186,7 +190,9 @@ def test_diff_replaces_in_place_first_deleting_when_the_repo_keeps_its_name(
     assert (result.changes, result.replaces, result.delete_before_replace) == (True, replaced, True)
 
 
-@pytest.mark.parametrize(("change", "replaced"), [({"name": "mcp2"}, ["name"]), ({"owner": "goldentooth"}, ["owner"])])
+@pytest.mark.parametrize(
+    ("change", "replaced"), [({"repo_name": "mcp2"}, ["repo_name"]), ({"repo_owner": "goldentooth"}, ["repo_owner"])]
+)
 def test_diff_replaces_a_renamed_mirror_creating_the_new_one_first(change: dict[str, Any], replaced: list[str]) -> None:
     state, news = state_and_news(**change)
     result = PROVIDER.diff("1", state, news)
@@ -212,7 +218,7 @@ def test_diff_updates_in_place(change: dict[str, Any]) -> None:
     assert (result.changes, result.replaces) == (True, [])
 
 
-@pytest.mark.parametrize("change", [{"owner": "Forgejo_Admin"}, {"name": "MCP"}])
+@pytest.mark.parametrize("change", [{"repo_owner": "Forgejo_Admin"}, {"repo_name": "MCP"}])
 def test_diff_ignores_a_change_of_case_in_owner_and_name(change: dict[str, Any]) -> None:
     state, news = state_and_news(**change)  # Forgejo's names are case-insensitive: it is the same repository
     assert PROVIDER.diff("1", state, news).changes is False
@@ -230,8 +236,26 @@ def test_diff_treats_an_unknown_replacing_input_as_a_replacement() -> None:
 
 def test_diff_compares_secret_wrapped_values_by_content() -> None:
     state, news = state_and_news()
-    state["upstream_token"], news["upstream_token"] = UPSTREAM_TOKEN, rpc.wrap_rpc_secret(UPSTREAM_TOKEN)
+    state["auth_token"], news["auth_token"] = UPSTREAM_TOKEN, rpc.wrap_rpc_secret(UPSTREAM_TOKEN)
     assert PROVIDER.diff("1", state, news).changes is False
+
+
+def legacy(props: dict[str, Any]) -> dict[str, Any]:
+    """A state as stacks made before the mirror model kept it: owner, name and upstream_token."""
+    renamed = {"repo_owner": "owner", "repo_name": "name", "auth_token": "upstream_token"}
+    return {renamed.get(key, key): value for key, value in props.items()}
+
+
+def test_a_state_from_before_the_mirror_model_shows_no_change_and_reads_in_todays_names(fake: FakeForgejo) -> None:
+    repo_id, outs = create(fake, auth_token=rpc.wrap_rpc_secret(UPSTREAM_TOKEN))
+    old = legacy(outs)
+    news = checked_props(fake.api_url, auth_token=rpc.wrap_rpc_secret(UPSTREAM_TOKEN))
+    assert PROVIDER.diff(repo_id, old, news).changes is False
+    read = PROVIDER.read(repo_id, old)
+    assert {"repo_owner", "repo_name", "auth_token"} <= set(read.inputs or {})
+    assert not {"owner", "name", "upstream_token"} & set(read.outs or {})
+    PROVIDER.delete(repo_id, old)
+    assert fake.repos == {}
 
 
 def test_check_then_diff_for_an_unchanged_up_makes_no_request(fake: FakeForgejo) -> None:
@@ -267,7 +291,7 @@ def test_create_migrates_claims_then_enables_actions_in_one_patch(fake: FakeForg
 
 def test_every_resource_gets_its_own_claim(fake: FakeForgejo) -> None:
     _, first = create(fake)
-    _, second = create(fake, name="gitops")
+    _, second = create(fake, repo_name="gitops")
     assert first["claim"] != second["claim"]
 
 
@@ -298,7 +322,7 @@ def test_actions_disabled_server_wide_is_a_warning_on_create_and_an_error_on_upd
 
 
 def test_create_passes_the_upstream_token_for_a_private_upstream(fake: FakeForgejo) -> None:
-    create(fake, upstream_token=rpc.wrap_rpc_secret(UPSTREAM_TOKEN))
+    create(fake, auth_token=rpc.wrap_rpc_secret(UPSTREAM_TOKEN))
     [body] = fake.bodies(*MIGRATE)
     assert body["auth_token"] == UPSTREAM_TOKEN
 

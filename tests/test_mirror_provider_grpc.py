@@ -118,7 +118,7 @@ def engine_news(fake: FakeForgejo, **overrides: Any) -> dict[str, Any]:
     props = raw_props(
         fake.api_url,
         api_auth=secret({"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
-        upstream_token=secret(UPSTREAM_TOKEN),
+        auth_token=secret(UPSTREAM_TOKEN),
         **overrides,
     )
     return {**props, "__provider": serialize_provider(ForgejoMirrorProvider())}
@@ -137,7 +137,7 @@ def test_lifecycle_check_create_read_diff_update_delete(
     assert created.id == "1"
     assert (outs["full_name"], outs["mirror_interval"], outs["has_actions"]) == ("forgejo_admin/mcp", "5m0s", True)
     assert outs["api_auth"] == secret({"username": ADMIN_USER, "password": ADMIN_PASSWORD})  # still secret
-    assert outs["upstream_token"] == secret(UPSTREAM_TOKEN)
+    assert outs["auth_token"] == secret(UPSTREAM_TOKEN)
     assert fake.bodies("POST", "/api/v1/repos/migrate")[0]["auth_token"] == UPSTREAM_TOKEN
     assert len(fake.calls()) <= 1 + 3  # readiness, then migrate, claim and one PATCH
     assert outs["claim"] in fake.repos[1]["topics"]
@@ -152,9 +152,9 @@ def test_lifecycle_check_create_read_diff_update_delete(
     fake.clear_log()
     unchanged = host.Diff(proto.DiffRequest(id=created.id, urn=URN, olds=created.properties, news=checked.inputs))
     assert (unchanged.changes, list(unchanged.replaces)) == (DIFF_NONE, [])
-    renamed_news = to_struct(engine_news(fake, name="mcp2"))
+    renamed_news = to_struct(engine_news(fake, repo_name="mcp2"))
     renamed = host.Diff(proto.DiffRequest(id=created.id, urn=URN, olds=created.properties, news=renamed_news))
-    assert (renamed.changes, list(renamed.replaces), renamed.deleteBeforeReplace) == (DIFF_SOME, ["name"], False)
+    assert (renamed.changes, list(renamed.replaces), renamed.deleteBeforeReplace) == (DIFF_SOME, ["repo_name"], False)
     assert fake.calls() == []
 
     longer = host.Check(
@@ -175,9 +175,9 @@ def test_lifecycle_check_create_read_diff_update_delete(
 
 
 def test_check_failures_cross_the_wire(host: provider_pb2_grpc.ResourceProviderStub, fake: FakeForgejo) -> None:
-    news = engine_news(fake, mirror_interval="1m", name="..")
+    news = engine_news(fake, mirror_interval="1m", repo_name="..")
     checked = host.Check(proto.CheckRequest(urn=URN, olds=to_struct({}), news=to_struct(news)))
-    assert sorted(failure.property for failure in checked.failures) == ["mirror_interval", "name"]
+    assert sorted(failure.property for failure in checked.failures) == ["mirror_interval", "repo_name"]
 
 
 def test_an_api_error_reaches_the_engine_as_the_message_without_credentials(

@@ -64,7 +64,7 @@ def test_the_pickled_provider_in_state_holds_no_credentials() -> None:
 
 def test_a_provider_that_has_worked_still_pickles_without_credentials(fake: FakeForgejo) -> None:
     provider = ForgejoMirrorProvider()
-    outs = provider.create(checked_props(fake.api_url, api_auth={"token": API_TOKEN}, upstream_token=UPSTREAM_TOKEN))
+    outs = provider.create(checked_props(fake.api_url, api_auth={"token": API_TOKEN}, auth_token=UPSTREAM_TOKEN))
     provider.read("1", outs.outs or {})
     assert leaked(base64.b64decode(serialize_provider(provider)).decode("latin-1")) == []
 
@@ -74,7 +74,7 @@ def test_outputs_carry_credentials_only_in_the_secret_inputs(fake: FakeForgejo) 
     news = checked_props(
         fake.api_url,
         api_auth=rpc.wrap_rpc_secret({"username": "forgejo_admin", "password": ADMIN_PASSWORD}),
-        upstream_token=rpc.wrap_rpc_secret(UPSTREAM_TOKEN),
+        auth_token=rpc.wrap_rpc_secret(UPSTREAM_TOKEN),
     )
     created = provider.create(news)
     outs = created.outs or {}
@@ -87,7 +87,7 @@ def test_outputs_carry_credentials_only_in_the_secret_inputs(fake: FakeForgejo) 
 
 
 def test_credentials_travel_only_in_the_auth_header_and_the_migrate_body(fake: FakeForgejo) -> None:
-    ForgejoMirrorProvider().create(checked_props(fake.api_url, upstream_token=UPSTREAM_TOKEN))
+    ForgejoMirrorProvider().create(checked_props(fake.api_url, auth_token=UPSTREAM_TOKEN))
     for request in fake.requests:
         assert leaked(request.path) == []
         headers = {key: value for key, value in request.headers.items() if key != "Authorization"}
@@ -123,7 +123,7 @@ def test_error_and_warning_text_never_contains_credentials(
 ) -> None:
     fake.script(method, path, *replies)
     props = checked_props(fake.api_url, api_auth={"username": "forgejo_admin", "password": ADMIN_PASSWORD},
-                          upstream_token=UPSTREAM_TOKEN)  # fmt: skip
+                          auth_token=UPSTREAM_TOKEN)  # fmt: skip
     try:
         ForgejoMirrorProvider().create(props)
         text = ""
@@ -147,7 +147,7 @@ def test_check_failures_never_repeat_credentials() -> None:
         CONNECTION.api_url,
         clone_addr=LEAKY_URL,
         api_auth={"user": "forgejo_admin", "password": ADMIN_PASSWORD},
-        upstream_token=UPSTREAM_TOKEN,
+        auth_token=UPSTREAM_TOKEN,
         api_url=f"https://admin:{ADMIN_PASSWORD}@git.goldentooth.net/api/v1",
     )
     failures = ForgejoMirrorProvider().check({}, news).failures

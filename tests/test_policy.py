@@ -393,7 +393,7 @@ MIRRORS = rules.MIRROR_CLONE_ADDRESS
 
 
 def mirror(clone_addr: str) -> dict[str, Any]:
-    return {"owner": "forgejo_admin", "name": "mcp", "clone_addr": clone_addr, "service": "git"}
+    return {"repo_owner": "forgejo_admin", "repo_name": "mcp", "clone_addr": clone_addr, "service": "git"}
 
 
 def test_https_clone_address_passes() -> None:
@@ -577,7 +577,7 @@ def test_pack_config_names_the_runner_namespace_the_program_uses() -> None:
     assert stack_config.policy_config("goldentooth") == {
         "privileged-only-in-runner-namespace": {"runnerNamespace": "forgejo-runner"}
     }
-    assert parse_settings(goldentooth_config()).namespaces.runner == "forgejo-runner"
+    assert parse_settings(goldentooth_config()).runner_namespace == "forgejo-runner"
 
 
 def test_pack_config_follows_a_shared_layout(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,14 @@ import json
 import pytest
 
 from components.config import ConfigError, parse_settings
-from tests.program import GENERATED_ADMIN_PASSWORD, SECRET_SIG_KEY, SECRET_SIG_VALUE, ProgramRun, run_program
+from tests.program import (
+    GATEWAY_CA_PEM,
+    GENERATED_ADMIN_PASSWORD,
+    SECRET_SIG_KEY,
+    SECRET_SIG_VALUE,
+    ProgramRun,
+    run_program,
+)
 from tests.stack import goldentooth_config
 
 MIRROR = "pulumi-python:dynamic/forgejo:Mirror"
@@ -36,9 +43,10 @@ def test_goldentooth_mirrors_mcp_with_actions_on(goldentooth: ProgramRun) -> Non
     assert inputs == {
         "api_url": "https://git.goldentooth.net",
         "api_auth": secret({"username": "forgejo_admin", "password": GENERATED_ADMIN_PASSWORD}),
-        "owner": "forgejo_admin",
-        "name": "mcp",
+        "repo_owner": "forgejo_admin",
+        "repo_name": "mcp",
         "clone_addr": "https://github.com/goldentooth/mcp.git",
+        "ca_bundle": secret(GATEWAY_CA_PEM),  # read from the gateway's Secret (forgejoCaFrom)
         "min_interval": "5m",
         "mirror_interval": "5m",
         "service": "github",
@@ -51,7 +59,7 @@ def test_goldentooth_mirrors_mcp_with_actions_on(goldentooth: ProgramRun) -> Non
         "insecure": False,
     }
     assert mirror.parent_type_and_name == ("goldentooth:index:Mirrors", "mirrors")
-    assert mirror.additional_secret_outputs == ["api_auth", "upstream_token"]
+    assert mirror.additional_secret_outputs == ["api_auth", "auth_token"]
 
 
 def test_serialized_provider_is_stored_as_a_secret(goldentooth: ProgramRun) -> None:
@@ -104,15 +112,37 @@ def test_api_token_replaces_admin_basic_auth() -> None:
 def test_upstream_token_reaches_only_its_mirror_as_a_secret() -> None:
     run = run_program(secrets={"mirrorUpstreamTokens": json.dumps({"forgejo_admin/mcp": "ghp_upstream_sentinel"})})
 
-    assert run.one(MIRROR).inputs["upstream_token"] == secret("ghp_upstream_sentinel")
+    assert run.one(MIRROR).inputs["auth_token"] == secret("ghp_upstream_sentinel")
 
 
 def test_ca_bundle_and_api_url_reach_the_provider() -> None:
-    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-    run = run_program({"forgejoCaBundle": pem, "forgejoApiUrl": "https://forgejo.internal:8443/"})
+    overrides = {
+        "forgejoCaFrom": "{}",
+        "forgejoCaBundle": GATEWAY_CA_PEM,
+        "forgejoApiUrl": "https://forgejo.internal:8443/",
+    }
+    run = run_program(overrides)
 
     inputs = run.one(MIRROR).inputs
-    assert (inputs["ca_bundle"], inputs["api_url"]) == (pem, "https://forgejo.internal:8443")
+    assert (inputs["ca_bundle"], inputs["api_url"]) == (GATEWAY_CA_PEM, "https://forgejo.internal:8443")
+    assert [r for r in run.resources if r.typ == "kubernetes:core/v1:Secret" and "gateway" in r.name] == []
+
+
+def test_the_ca_is_read_from_the_gateways_secret_and_nothing_is_managed_there(goldentooth: ProgramRun) -> None:
+    # A read (custom=None in the mocks): no Secret named forgejo-ca is registered, so nothing in gateway/ changes.
+    assert not any(r.name == "forgejo-ca" for r in goldentooth.resources)
+    assert goldentooth.one(MIRROR).inputs["ca_bundle"] == secret(GATEWAY_CA_PEM)
+
+
+def test_the_ca_can_come_from_a_config_map() -> None:
+    ca_from = {"configMapName": "gateway-ca", "namespace": "gateway", "key": "root.pem"}
+    run = run_program({"forgejoCaFrom": json.dumps(ca_from)})
+
+    assert run.one(MIRROR).inputs["ca_bundle"] == GATEWAY_CA_PEM
+
+
+def test_no_ca_configured_leaves_the_default_bundle() -> None:
+    assert "ca_bundle" not in run_program({"forgejoCaFrom": "{}"}).one(MIRROR).inputs
 
 
 @pytest.mark.parametrize(
@@ -152,7 +182,15 @@ BAD_MIRRORS = [
     ({**MCP, "cloneAddr": "https://user:pw@github.com/goldentooth/mcp.git"}, "mirrors[0].cloneAddr", "credentials"),
     ({**MCP, "service": "bitbucket"}, "mirrors[0].service", "git"),
     ({**MCP, "actions": "yes"}, "mirrors[0].actions", "true or false"),
-    ({**MCP, "owner": "forgejo admin"}, "mirrors[0].owner", "not a Forgejo user"),
+    ({**MCP, "owner": "forgejo admin"}, "mirrors[0].owner", "not a valid Forgejo user name"),
+    (
+        {**MCP, "cloneAddr": "https://g\u0456thub.com/goldentooth/mcp.git"},
+        "mirrors[0].cloneAddr",
+        "non-ASCII host name",
+    ),
+    ({**MCP, "interval": "2562048h"}, "mirrors[0].interval", "longer than Go's longest duration"),
+    ({**MCP, "dispatchWorkflow": "ci.yml", "dispatchRef": "main..next"}, "mirrors[0].dispatchRef", "not a git branch"),
+    ({**MCP, "dispatchWorkflow": "ci.yml", "dispatchRef": "feature/.x"}, "mirrors[0].dispatchRef", "not a git branch"),
     ({**MCP, "clone_addr": "x"}, "mirrors[0]", "unknown field"),
     ({"owner": "forgejo_admin", "name": "mcp"}, "mirrors[0].cloneAddr", "is required"),
 ]
@@ -192,24 +230,29 @@ def test_upstream_token_for_an_unknown_mirror_is_refused_without_echoing_it() ->
     assert "ghp_secret_sentinel" not in str(refused.value)
 
 
-def test_insecure_together_with_a_ca_bundle_is_refused() -> None:
-    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-
-    with pytest.raises(ConfigError, match="forgejoInsecure: is true while forgejoCaBundle is set"):
-        parse_settings({**goldentooth_config(), "forgejoCaBundle": pem, "forgejoInsecure": "true"})
+@pytest.mark.parametrize(
+    "overrides", [{"forgejoCaFrom": "{}", "forgejoCaBundle": GATEWAY_CA_PEM}, {}], ids=["bundle", "from-the-cluster"]
+)
+def test_insecure_together_with_a_ca_is_refused(overrides: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="forgejoInsecure: is true while forgejoCaBundle or forgejoCaFrom is set"):
+        parse_settings({**goldentooth_config(), **overrides, "forgejoInsecure": "true"})
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
+    ("key", "value", "named"),
     [
-        ("forgejoApiToken", "token-with-newline-sentinel\n"),
-        ("mirrorUpstreamTokens", json.dumps({"forgejo_admin/mcp": "token with space-sentinel"})),
+        ("forgejoApiToken", "token-with-newline-sentinel\n", "forgejoApiToken"),
+        (
+            "mirrorUpstreamTokens",
+            json.dumps({"forgejo_admin/mcp": "token with space-sentinel"}),
+            "mirrorUpstreamTokens.forgejo_admin/mcp",
+        ),
     ],
 )
-def test_token_with_whitespace_is_refused_without_echoing_it(key: str, value: str) -> None:
+def test_token_with_whitespace_is_refused_without_echoing_it(key: str, value: str, named: str) -> None:
     with pytest.raises(ConfigError) as refused:
         parse_settings({**goldentooth_config(), key: value}, secret_keys=frozenset({key}))
 
-    assert [problem.key for problem in refused.value.problems] == [key]
+    assert [problem.key for problem in refused.value.problems] == [named]
     assert "without spaces, newlines or control characters" in str(refused.value)
     assert "sentinel" not in str(refused.value)

@@ -1,0 +1,93 @@
+"""Kubernetes helpers: the labels every object carries, opaque Secrets, and reads of what already runs.
+
+A Pulumi ``get`` reads the live object and manages nothing: an adopted Forgejo's admin password and runner secret
+(a generated password would lock the mirror provider out, a new runner secret would unregister the runner), and
+the CA that signed Forgejo's certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import Adoption
+
+PART_OF = "goldentooth-forgejo"
+# The runner side's Secret, named as in the seed (Secret forgejo-runner, key token).
+RUNNER_SECRET_NAME = "forgejo-runner"
+RUNNER_SECRET_KEY = "token"
+# An adopted object's fields are still owned by the field manager that created it (Flux's kustomize-controller),
+# and server-side apply refuses to change them (an HTTPRoute's atomic rules, say) without force.
+TAKEN_OVER = {"pulumi.com/patchForce": "true"}
+
+
+def common_labels(component: str) -> dict[str, str]:
+    """So that `kubectl get -l app.kubernetes.io/part-of=goldentooth-forgejo` finds every object."""
+    return {
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/component": component,
+    }
+
+
+def object_meta(
+    name: str,
+    namespace: str | None = None,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    *,
+    adopted: bool = False,
+) -> k8s.meta.v1.ObjectMetaArgs:
+    """Metadata as the SDK's typed args (mypy checks the names); ``adopted`` marks an object taken over from
+    another manager (``TAKEN_OVER``)."""
+    if adopted:
+        annotations = {**(annotations or {}), **TAKEN_OVER}
+    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=labels, annotations=annotations)
+
+
+def opaque_secret(
+    resource_name: str,
+    secret_name: str,
+    namespace: str,
+    string_data: Mapping[str, pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+    *,
+    adopted: bool = False,
+) -> k8s.core.v1.Secret:
+    """A Secret for pods to read by secretKeyRef or volume; pulumi-kubernetes keeps its data secret in state."""
+    metadata = object_meta(secret_name, namespace, common_labels("secret"), adopted=adopted)
+    return k8s.core.v1.Secret(resource_name, metadata=metadata, type="Opaque", string_data=string_data, opts=opts)
+
+
+def import_id(adoption: Adoption | None, name: str, namespace: str | None = None) -> str | None:
+    """The ``import_`` option's value for an adopted object; None for a fresh install or after the takeover."""
+    return adoption.import_id(name, namespace) if adoption else None
+
+
+def existing_value(
+    resource_name: str,
+    namespace: str,
+    name: str,
+    key: str,
+    opts: pulumi.ResourceOptions | None = None,
+    *,
+    config_map: bool = False,
+) -> pulumi.Output[str]:
+    """One key of an existing Secret (decoded, a secret Output) or ConfigMap; fails clearly if the key is missing."""
+
+    def value(data: Mapping[str, str] | None) -> str:
+        if not data or key not in data:
+            raise ValueError(
+                f"{'ConfigMap' if config_map else 'Secret'} {namespace}/{name} has no key {key!r}; the program reads "
+                "the existing value from it (or supply it with `pulumi config set ...`)"
+            )
+        return data[key] if config_map else base64.b64decode(data[key]).decode()
+
+    if config_map:
+        return k8s.core.v1.ConfigMap.get(resource_name, f"{namespace}/{name}", opts=opts).data.apply(value)
+    return pulumi.Output.secret(
+        k8s.core.v1.Secret.get(resource_name, f"{namespace}/{name}", opts=opts).data.apply(value)
+    )
