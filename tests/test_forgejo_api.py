@@ -623,8 +623,10 @@ def test_tls_with_an_unknown_ca_and_no_ca_bundle_says_to_set_one(tls_fake: FakeF
             client.wait_until_ready()
     assert str(raised.value) == (
         "forgejo_admin/mcp: GET /api/v1/version failed: TLS: the server's certificate is signed by a CA this machine "
-        "does not trust (self-signed certificate), and ca_bundle is not set; set ca_bundle to the CA that signed "
-        "Forgejo's certificate (goldentooth's Step-CA root)"
+        "does not trust (self-signed certificate), and no CA is configured; set goldentooth-forgejo:forgejoCaFrom to "
+        "the Secret or ConfigMap that holds the CA which signed Forgejo's certificate (goldentooth: `pulumi config set "
+        "--path forgejoCaFrom.secretName gateway-tls` and `pulumi config set --path forgejoCaFrom.namespace gateway`; "
+        "the key defaults to ca.crt), or goldentooth-forgejo:forgejoCaBundle to its PEM"
     )
 
 
