@@ -21,7 +21,8 @@ namespaces = Namespaces("forgejo", settings)
 forgejo = ForgejoServer(
     "forgejo",
     settings,
-    namespace_ready=namespaces,
+    # Only the server's namespace: a protected release that waited for the runner's would keep it on destroy.
+    namespace_ready=namespaces.server_namespace,
     admin_password=secrets.admin_password,
     runner_secret=secrets.runner_secret,
 )

@@ -36,12 +36,14 @@ _OFF = BeforeValidator(lambda value: None if value == {} else value)  # {}, Pulu
 
 
 class PodSecurity(v.Model):
+    """PodSecurity levels of a namespace; a mode set to null gets no label."""
+
     enforce: v.PodSecurityLevel
-    warn: v.PodSecurityLevel = "restricted"
-    audit: v.PodSecurityLevel = "restricted"
+    warn: v.PodSecurityLevel | None = "restricted"
+    audit: v.PodSecurityLevel | None = "restricted"
 
     def labels(self) -> dict[str, str]:
-        return {f"pod-security.kubernetes.io/{mode}": level for mode, level in self.model_dump().items()}
+        return {f"pod-security.kubernetes.io/{mode}": level for mode, level in self.model_dump().items() if level}
 
 
 class Amounts(v.Model):
@@ -297,8 +299,7 @@ class Settings(v.Model):
     @property
     def runner_pod_security(self) -> PodSecurity:
         # DinD is a privileged container, which only the privileged level admits.
-        privileged = PodSecurity(enforce="privileged", warn="privileged", audit="privileged")
-        return self.server_pod_security if self.shared else privileged
+        return self.server_pod_security if self.shared else PodSecurity(enforce="privileged", warn=None, audit=None)
 
     @property
     def tls_dns_names(self) -> list[str]:

@@ -30,6 +30,7 @@ class Namespaces(pulumi.ComponentResource):
             ),
             adopted=settings.adoption is not None,
         )
+        self.server_namespace = server
         self.server: pulumi.Output[str] = server.metadata.name
         self.runner: pulumi.Output[str] = self.server
         if not settings.shared:

@@ -83,7 +83,7 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
     assert settings.image == "code.forgejo.org/forgejo/forgejo:13.0.3-rootless"
     assert settings.internal_url == "http://forgejo-http.forgejo.svc.cluster.local:3000"
     assert settings.tls_dns_names == ["git.goldentooth.net"]
-    assert settings.runner_pod_security == PodSecurity(enforce="privileged", warn="privileged", audit="privileged")
+    assert settings.runner_pod_security.labels() == {"pod-security.kubernetes.io/enforce": "privileged"}
     assert settings.api_url == "https://git.goldentooth.net"
 
 

@@ -55,8 +55,6 @@ def test_runner_namespace_is_privileged_for_docker_in_docker(goldentooth: Progra
             **LABELS,
             "app.kubernetes.io/component": "namespace",
             "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/warn": "privileged",
-            "pod-security.kubernetes.io/audit": "privileged",
         },
     }
     assert namespace.retain_on_delete is False
