@@ -50,14 +50,8 @@ _GIT_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|^/|/$|\.$
 class Model(BaseModel):
     """Settings as Pulumi config writes them: camelCase keys, no unknown keys, no type coercion ("yes" is no bool)."""
 
-    model_config = ConfigDict(
-        strict=True,
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-    )
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, alias_generator=to_camel,
+                              validate_by_name=True, validate_by_alias=True)  # fmt: skip
 
 
 def key_path(loc: tuple[str | int, ...]) -> str:
@@ -176,6 +170,23 @@ def service_name_problem(release_name: str, fullname_override: str) -> str | Non
     if "." in name:
         return f"makes the chart's service name {name!r}, but a Service name cannot contain '.'; use one without dots"
     return f"makes the chart's service name {name!r} longer than a Kubernetes name allows (63); use a shorter name"
+
+
+def _image_tag(version: str) -> str | None:
+    """The server image is <version>-rootless: these would make a tag that does not exist."""
+    if "+" in version:
+        return f"{version!r} has build metadata ('+'), which an image tag cannot carry; use e.g. '13.0.3'"
+    if version.endswith("-rootless"):
+        return f"{version!r} ends in '-rootless', which the program adds itself; use e.g. '13.0.3'"
+    return None
+
+
+def _reserved(name: str) -> str | None:
+    if name.lower() not in RESERVED_USERNAMES and not name.lower().endswith(RESERVED_USERNAME_SUFFIXES):
+        return None
+    suffixes = ", ".join(RESERVED_USERNAME_SUFFIXES)
+    return (f"{name!r} is reserved by Forgejo and refused by the chart's admin setup; choose e.g. 'forgejo_admin' "
+            f"(Forgejo reserves its routes' names and names ending in {suffixes})")  # fmt: skip
 
 
 def _email(value: str) -> str | None:
@@ -373,24 +384,12 @@ Namespace = Annotated[str, rule(lambda v: f"{v!r} is a namespace Kubernetes keep
                                 if v in SYSTEM_NAMESPACES else DNS_LABEL(v))]  # fmt: skip
 Hostname = Annotated[str, rule(_hostname)]
 ExactVersion = Annotated[str, EXACT_VERSION]
-ForgejoVersion = Annotated[  # the server image is <version>-rootless: these would make a tag that does not exist
-    str,
-    EXACT_VERSION,
-    rule(lambda v: f"{v!r} has build metadata ('+'), which an image tag cannot carry; use e.g. '13.0.3'" if "+" in v
-         else f"{v!r} ends in '-rootless', which the program adds itself; use e.g. '13.0.3'"
-         if v.endswith("-rootless") else None),
-]  # fmt: skip
+ForgejoVersion = Annotated[str, EXACT_VERSION, rule(_image_tag)]
 HelmReleaseName = Annotated[str, rule(matching(rf"(?=.{{1,53}}$){_DOMAIN}", "{v!r} is not a valid Helm release name: "
                             "use at most 53 lower-case letters, digits, '-' and '.', starting and ending with a letter "
                             "or digit"))]  # fmt: skip
 ForgejoName = Annotated[str, rule(FORGEJO_NAME)]
-AdminUsername = Annotated[
-    str,
-    rule(lambda v: None if v.lower() not in RESERVED_USERNAMES and not v.lower().endswith(RESERVED_USERNAME_SUFFIXES)
-         else f"{v!r} is reserved by Forgejo and refused by the chart's admin setup; choose e.g. 'forgejo_admin' "
-         f"(Forgejo reserves its routes' names and names ending in {', '.join(RESERVED_USERNAME_SUFFIXES)})"),
-    rule(FORGEJO_NAME),
-]  # fmt: skip
+AdminUsername = Annotated[str, rule(first(_reserved, FORGEJO_NAME))]
 Email = Annotated[str, rule(_email)]
 Bytes = Annotated[str, rule(_BYTES)]
 OptionalBytes = Annotated[str, rule(_BYTES, blank=True)]
