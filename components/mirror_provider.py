@@ -36,7 +36,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pulumi
 import pulumi.dynamic
@@ -46,16 +46,10 @@ from pulumi.runtime import rpc
 from pydantic import ConfigDict, ValidationError
 
 from components.durations import DurationError, same_duration
-from components.forgejo_api import (
-    ApiCredentials,
-    ForgejoApiError,
-    ForgejoClient,
-    MigrateAnswerLost,
-    RepoAlreadyExists,
-    Timing,
-    tls_verify,
-)
 from components.mirror_spec import CREATE, EDIT, IN_PLACE, MirrorSpec, same_clone_addr
+
+if TYPE_CHECKING:
+    from components.forgejo_api import ForgejoClient, MigrateAnswerLost
 from components.values import ApiUrl, GoDuration, OptionalCaBundle, Token, rule, single_token, validation_problems
 
 
@@ -176,6 +170,8 @@ class ForgejoMirrorProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        from components.forgejo_api import ForgejoApiError
+
         mirror = _inputs(props)
         warnings: list[str] = []
         with _client(mirror, mirror.full_name) as client:
@@ -295,6 +291,10 @@ class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
 @contextmanager
 def _client(mirror: MirrorInputs, subject: str) -> Iterator[ForgejoClient]:
     """A client built from this call's props: nothing is kept on the provider between calls."""
+    # The HTTP client loads here, where a call talks to Forgejo: check and diff, which are all that a no-op `up`
+    # or a pull request's preview runs, never need it (the e2e tier holds a no-op `up` to a time budget).
+    from components.forgejo_api import ApiCredentials, ForgejoClient, Timing, tls_verify
+
     auth = mirror.api_auth or {}
     defaults = Timing()
     timing = Timing(
@@ -367,6 +367,8 @@ def _migrate_or_adopt(client: ForgejoClient, mirror: MirrorInputs) -> tuple[dict
     """The repository, migrated now or adopted; True when adopted (it may have existed before this call). A migrate
     whose answer a gateway replaced or cut off is looked after before it is sent again, so a hiccup makes neither a
     failure nor a second repository: absent, send it again once /version answers; present, adopt it."""
+    from components.forgejo_api import MigrateAnswerLost, RepoAlreadyExists
+
     lost: MigrateAnswerLost | None = None
     for _ in range(MIGRATE_ATTEMPTS):
         if lost is not None:
@@ -414,6 +416,8 @@ def _adopt(client: ForgejoClient, mirror: MirrorInputs, existing: dict[str, Any]
 
 def _claim(client: ForgejoClient, repo: Mapping[str, Any], adopted: bool, warnings: list[str]) -> str:
     """Write a new claim topic into the repository, replacing any other claim; return it ("" if unwritten)."""
+    from components.forgejo_api import ForgejoApiError
+
     claim = f"{CLAIM_PREFIX}{secrets.token_hex(6)}"
     topics = [topic for topic in repo.get("topics") or [] if not _CLAIM_TOPIC.fullmatch(topic)]
     try:
@@ -477,6 +481,8 @@ def _patch(client: ForgejoClient, full_name: str, changes: dict[str, Any]) -> di
 
 def _kick_first_run(client: ForgejoClient, mirror: MirrorInputs, repo: Mapping[str, Any]) -> list[str]:
     """Opt-in pushes for the first workflow run, which a fresh mirror never gets on its own; failures as warnings."""
+    from components.forgejo_api import ForgejoApiError
+
     full_name = str(repo["full_name"])
     warnings: list[str] = []
     if mirror.sync_after_create:
