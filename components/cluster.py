@@ -86,8 +86,14 @@ def existing_value(
             )
         return data[key] if config_map else base64.b64decode(data[key]).decode()
 
-    if config_map:
-        return k8s.core.v1.ConfigMap.get(resource_name, f"{namespace}/{name}", opts=opts).data.apply(value)
-    return pulumi.Output.secret(
-        k8s.core.v1.Secret.get(resource_name, f"{namespace}/{name}", opts=opts).data.apply(value)
+    # A read (the `id` option) whose inputs name the object: a bare `Secret.get` stores no inputs, and
+    # pulumi-kubernetes then reports apiVersion, kind and metadata as changes on every `pulumi refresh`.
+    kind = "ConfigMap" if config_map else "Secret"
+    read = pulumi.CustomResource(
+        f"kubernetes:core/v1:{kind}",
+        resource_name,
+        {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": namespace}, "data": None},
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=f"{namespace}/{name}")),
     )
+    data: pulumi.Output[Mapping[str, str] | None] = read.data  # type: ignore[attr-defined]
+    return data.apply(value) if config_map else pulumi.Output.secret(data.apply(value))

@@ -92,6 +92,14 @@ class ClusterForgejo(FakeForgejo):
 
 @pytest.fixture(scope="module")
 def forgejo(cluster: Cluster, forgejo_ca: trustme.CA) -> Iterator[ClusterForgejo]:
+    # cert-manager writes the issuing CA as ca.crt beside the gateway's certificate; the goldentooth stack's
+    # forgejoCaFrom reads it from there.
+    ca_pem = forgejo_ca.cert_pem.bytes()
+    cluster.post(
+        "/api/v1/namespaces/gateway/secrets",
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gateway-tls"}, "type": "kubernetes.io/tls",
+         "data": {key: base64.b64encode(ca_pem).decode() for key in ("ca.crt", "tls.crt", "tls.key")}},
+    )  # fmt: skip
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     forgejo_ca.issue_cert("127.0.0.1").configure_cert(tls)
     fake = ClusterForgejo(cluster, tls, "/api/v1/namespaces/forgejo/secrets/forgejo-admin")

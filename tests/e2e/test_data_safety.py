@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import trustme
 
 from tests.e2e.cluster import ApiError, Cluster
 from tests.e2e.conftest import ClusterForgejo, new_project
@@ -28,7 +27,6 @@ def stack(
     pulumi_home: Path,
     cluster: Cluster,
     forgejo: ClusterForgejo,
-    forgejo_ca: trustme.CA,
 ) -> PulumiProject:
     workdir = tmp_path_factory.mktemp("data-safety")
     project = new_project(workdir, tools_bin, pulumi_home, cluster)
@@ -36,7 +34,7 @@ def stack(
     *setup, _ = deploy_steps(f"file://{workdir / 'state'}")
     for step in setup:
         project.sh(step)
-    stand_in_settings(project, forgejo, forgejo_ca)
+    stand_in_settings(project, forgejo)
     for field, value in KEPT.items():
         project.pulumi("config", "set", "--stack", STACK, "--path", f"mirrors[1].{field}", value)
     project.pulumi("up", "--stack", STACK, "--yes")

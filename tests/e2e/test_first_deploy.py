@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from tests.e2e.cluster import ApiError, Cluster
 from tests.e2e.conftest import ClusterForgejo, new_project
@@ -29,11 +28,11 @@ UPSTREAM_TOKEN = "ghp_e2eUpstreamToken0123456789abcdefABCD"
 DATA_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:PersistentVolumeClaim", "Mirror", "Namespace")
 
 
-def stand_in_settings(project: PulumiProject, forgejo: ClusterForgejo, ca: trustme.CA) -> None:
-    """What differs from goldentooth: the chart, and the Forgejo API the mirrors are created through."""
+def stand_in_settings(project: PulumiProject, forgejo: ClusterForgejo) -> None:
+    """What differs from goldentooth: the chart, and where the Forgejo API is (its CA comes from the cluster,
+    as on goldentooth, through the stack file's forgejoCaFrom)."""
     project.config_set("chartSource", "tests/e2e/chart/forgejo")
     project.config_set("forgejoApiUrl", forgejo.url)
-    project.config_set("forgejoCaBundle", ca.cert_pem.bytes().decode())
     project.config_set("mirrorUpstreamTokens", json.dumps({"forgejo_admin/mcp": UPSTREAM_TOKEN}), secret=True)
 
 
@@ -44,7 +43,6 @@ def deployed(
     pulumi_home: Path,
     cluster: Cluster,
     forgejo: ClusterForgejo,
-    forgejo_ca: trustme.CA,
 ) -> PulumiProject:
     """The README's deploy command, step by step, on a new stack; `pulumi up` is answered as a person would."""
     workdir = tmp_path_factory.mktemp("first-deploy")
@@ -54,7 +52,7 @@ def deployed(
     for step in setup:
         project.sh(step)
     shutil.copy2(project.directory / STACK_FILE, workdir / "stack-file-as-the-readme-left-it.yaml")
-    stand_in_settings(project, forgejo, forgejo_ca)
+    stand_in_settings(project, forgejo)
     assert up == f"pulumi up --stack {STACK}"
     project.interactive(up)
     return project

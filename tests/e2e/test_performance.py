@@ -10,7 +10,6 @@ import statistics
 from pathlib import Path
 
 import pytest
-import trustme
 
 from tests.e2e.cluster import Cluster
 from tests.e2e.conftest import ClusterForgejo, new_project
@@ -37,7 +36,6 @@ def goldentooth(
     pulumi_home: Path,
     cluster: Cluster,
     forgejo: ClusterForgejo,
-    forgejo_ca: trustme.CA,
 ) -> PulumiProject:
     workdir = tmp_path_factory.mktemp("performance")
     project = new_project(workdir, tools_bin, pulumi_home, cluster)
@@ -45,7 +43,7 @@ def goldentooth(
     *setup, _ = deploy_steps(f"file://{workdir / 'state'}")
     for step in setup:
         project.sh(step)
-    stand_in_settings(project, forgejo, forgejo_ca)
+    stand_in_settings(project, forgejo)
     project.pulumi("up", "--stack", STACK, "--yes")
     return project
 

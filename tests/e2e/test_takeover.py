@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 import yaml
 
 from tests.e2e.cluster import Cluster
@@ -238,7 +237,6 @@ def taken_over(
     pulumi_home: Path,
     cluster: Cluster,
     forgejo: ClusterForgejo,
-    forgejo_ca: trustme.CA,
 ) -> tuple[PulumiProject, dict[str, Any], list[dict[str, Any]]]:
     workdir = tmp_path_factory.mktemp("takeover")
     claim_before = flux_era(cluster, tools_bin, workdir, forgejo)
@@ -250,7 +248,7 @@ def taken_over(
         f"pulumi stack select {STACK} --create --secrets-provider passphrase",
     ):
         project.sh(step)
-    stand_in_settings(project, forgejo, forgejo_ca)
+    stand_in_settings(project, forgejo)
     before = cluster_snapshot(cluster)
     plain_up = project.pulumi("up", "--stack", STACK, "--yes", check=False)
     (workdir / "plain-up.json").write_text(json.dumps({"returncode": plain_up.returncode, "output": plain_up.output,
