@@ -27,6 +27,8 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,7 +37,6 @@ import jsonschema
 import referencing
 from referencing.jsonschema import DRAFT4
 
-from components.durations import DurationError, format_duration, parse_duration
 from tests import reference
 
 SWAGGER = reference.load_json("forgejo-swagger.v1.json")
@@ -44,6 +45,48 @@ _SWAGGER_URI = "urn:forgejo:swagger"
 NOT_FOUND = "The target couldn't be found."
 MAX_TOPICS = 25  # repo_model.MaxTopicsPerRepo
 _TOPIC = re.compile(r"[a-z0-9][-.a-z0-9]*")
+
+# The fake reads Go durations by its own rules, written apart from components/durations.py, so that a bug in the
+# program's parser fails a test instead of agreeing with itself. Go's time.ParseDuration: an optional sign, then
+# ASCII-digit numbers (with an optional fraction), each with a unit; "0" alone needs none; at most 2**63-1 ns.
+_GO_ELEMENT = r"(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))(ns|us|\u00b5s|\u03bcs|ms|s|m|h)"
+_GO_DURATION = re.compile(rf"([-+]?)((?:{_GO_ELEMENT})+)")
+_GO_UNIT_NS = {"ns": 1, "us": 1000, "\u00b5s": 1000, "\u03bcs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
+               "h": 3600 * 10**9}  # fmt: skip
+
+
+def go_duration(text: str) -> int:
+    """Nanoseconds of a Go duration string; ValueError where Go answers `time: invalid duration`."""
+    if text in ("0", "+0", "-0"):
+        return 0
+    match = _GO_DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f'time: invalid duration "{text}"')
+    total = Fraction(0)
+    for whole, fraction, bare_fraction, unit in re.findall(_GO_ELEMENT, match[2]):
+        digits = fraction if whole else bare_fraction
+        total += (int(whole or 0) + Fraction(int(digits or 0), 10 ** len(digits))) * _GO_UNIT_NS[unit]
+    if total > 2**63 - 1:
+        raise ValueError(f'time: invalid duration "{text}"')
+    return -int(total) if match[1] == "-" else int(total)
+
+
+def go_duration_string(nanoseconds: int) -> str:
+    """Go's Duration.String(): whole hours and minutes, then seconds with a trimmed fraction; below a second the
+    largest of ms, \u00b5s, ns that is at least 1."""
+
+    def decimal(amount: int, exponent: int) -> str:
+        text = f"{Decimal(amount).scaleb(-exponent):f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    if nanoseconds == 0:
+        return "0s"
+    if nanoseconds < 10**9:
+        unit, exponent = next((u, e) for u, e in (("ms", 6), ("\u00b5s", 3), ("ns", 0)) if nanoseconds >= 10**e)
+        return decimal(nanoseconds, exponent) + unit
+    hours, rest = divmod(nanoseconds, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + decimal(rest, 9) + "s"
 
 
 @dataclass
@@ -310,17 +353,17 @@ class FakeForgejo:
         # Forgejo checks the interval only after the whole clone, and a failure is a 500.
         interval = body.get("mirror_interval") or "8h"
         try:
-            nanoseconds = parse_duration(interval)
-        except DurationError:
+            nanoseconds = go_duration(interval)
+        except ValueError as error:
             del self.repos[repo["id"]]
-            return self._error(500, f'time: invalid duration "{interval}"')
-        if nanoseconds and nanoseconds < parse_duration(self.min_interval):
+            return self._error(500, str(error))
+        if nanoseconds != 0 and nanoseconds < go_duration(self.min_interval):
             del self.repos[repo["id"]]
             return self._error(
-                500, f"interval {format_duration(nanoseconds)} is set below Minimum Interval of "
-                f"{format_duration(parse_duration(self.min_interval))}",
+                500, f"interval {go_duration_string(nanoseconds)} is set below Minimum Interval of "
+                f"{go_duration_string(go_duration(self.min_interval))}",
             )  # fmt: skip
-        repo["mirror_interval"] = format_duration(nanoseconds) if repo["mirror"] else ""
+        repo["mirror_interval"] = go_duration_string(nanoseconds) if repo["mirror"] else ""
         repo["empty"] = False
         return Reply(201, repo)
 
@@ -332,16 +375,16 @@ class FakeForgejo:
             return self._error(422, "repo is a mirror, cannot archive/un-archive")
         if "mirror_interval" in body and repo["mirror"]:
             try:
-                nanoseconds = parse_duration(body["mirror_interval"])
-            except DurationError:
-                return self._error(422, f'time: invalid duration "{body["mirror_interval"]}"')
-            minimum = parse_duration(self.min_interval)
-            if nanoseconds and nanoseconds < minimum:
+                nanoseconds = go_duration(body["mirror_interval"])
+            except ValueError as error:
+                return self._error(422, str(error))
+            minimum = go_duration(self.min_interval)
+            if nanoseconds != 0 and nanoseconds < minimum:
                 return self._error(
-                    422, f"invalid mirror interval: {format_duration(nanoseconds)} is below minimum interval: "
-                    f"{format_duration(minimum)}",
+                    422, f"invalid mirror interval: {go_duration_string(nanoseconds)} is below minimum interval: "
+                    f"{go_duration_string(minimum)}",
                 )  # fmt: skip
-            repo["mirror_interval"] = format_duration(nanoseconds)
+            repo["mirror_interval"] = go_duration_string(nanoseconds)
         if "name" in body:
             self._set_name(repo, body["name"])
         for key in ("private", "description"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.program import (
@@ -111,52 +113,77 @@ def test_release_installs_the_pinned_oci_chart_under_a_pinned_name(goldentooth: 
     assert any(dependency.endswith("::forgejo-server") for dependency in release.dependencies)
 
 
-def test_release_values_carry_the_seed_and_the_later_lessons(goldentooth: ProgramRun) -> None:
-    values = goldentooth.one(RELEASE, "forgejo-release").inputs["values"]
+def values_of(run: ProgramRun) -> dict[str, Any]:
+    return dict(run.one(RELEASE, "forgejo-release").inputs["values"])
 
-    registration = values.pop("extraContainers"), values.pop("extraVolumes")  # asserted in test_runner_registration
-    assert registration[0][0]["name"] == "runner-registration"
-    assert values == {
-        "image": {"rootless": True, "fullOverride": "code.forgejo.org/forgejo/forgejo:13.0.3-rootless"},
-        "strategy": {"type": "Recreate"},
-        "service": {"http": {"port": 3000}},
-        "podSecurityContext": {
-            "fsGroup": 1000,
-            "fsGroupChangePolicy": "OnRootMismatch",
-            "runAsNonRoot": True,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "containerSecurityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-            "runAsUser": 1000,
-            "runAsGroup": 1000,
-        },
-        "persistence": {"enabled": True, "create": True, "storageClass": "seaweedfs", "size": "10Gi"},
-        "nodeSelector": {"node.kubernetes.io/disk-type": "nvme"},
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-        "gitea": {
-            "admin": {
-                "existingSecret": "forgejo-admin",
-                "email": "forgejo_admin@goldentooth.net",
-                "passwordMode": "keepUpdated",
-            },
-            "config": {
-                "actions": {"ENABLED": True},
-                "mirror": {"ENABLED": True, "MIN_INTERVAL": "5m"},
-                "cron.update_mirrors": {"SCHEDULE": "@every 1m", "NO_SUCCESS_NOTICE": True},
-                "server": {
-                    "DOMAIN": "git.goldentooth.net",
-                    "ROOT_URL": "https://git.goldentooth.net/",
-                    "START_SSH_SERVER": False,
-                    "DISABLE_SSH": True,
-                },
-                "service": {"DISABLE_REGISTRATION": True},
-                "database": {"DB_TYPE": "sqlite3"},
-            },
-        },
+
+def test_the_server_runs_the_pinned_rootless_forgejo(goldentooth: ProgramRun) -> None:
+    """The chart's own tag would float with the chart; the image is the stack's forgejoVersion, rootless."""
+    assert values_of(goldentooth)["image"] == {
+        "rootless": True,
+        "fullOverride": "code.forgejo.org/forgejo/forgejo:13.0.3-rootless",
     }
+
+
+def test_a_rollout_never_runs_two_servers_on_the_sqlite_volume(goldentooth: ProgramRun) -> None:
+    values = values_of(goldentooth)
+
+    assert values["strategy"] == {"type": "Recreate"}
+    assert values["gitea"]["config"]["database"] == {"DB_TYPE": "sqlite3"}
+    assert values["persistence"] == {"enabled": True, "create": True, "storageClass": "seaweedfs", "size": "10Gi"}
+
+
+def test_the_server_is_placed_and_sized_as_the_stack_says(goldentooth: ProgramRun) -> None:
+    values = values_of(goldentooth)
+
+    assert values["nodeSelector"] == {"node.kubernetes.io/disk-type": "nvme"}
+    assert values["resources"] == {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "512Mi"},
+    }
+    assert values["service"] == {"http": {"port": 3000}}
+
+
+def test_the_server_pods_meet_podsecurity_restricted(goldentooth: ProgramRun) -> None:
+    """What the `restricted` level checks (kubernetes.io/docs/concepts/security/pod-security-standards), so the
+    namespace's warn/audit labels stay quiet; the registration sidecar is checked in tests/test_runner.py."""
+    values = values_of(goldentooth)
+    pod, container = values["podSecurityContext"], values["containerSecurityContext"]
+
+    assert (pod["runAsNonRoot"], pod["seccompProfile"]) == (True, {"type": "RuntimeDefault"})
+    assert container["allowPrivilegeEscalation"] is False
+    assert container["capabilities"] == {"drop": ["ALL"]}
+    assert container["runAsNonRoot"] is True
+    assert container["runAsUser"] != 0
+
+
+def test_the_data_volume_is_not_rechowned_on_every_start(goldentooth: ProgramRun) -> None:
+    assert values_of(goldentooth)["podSecurityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
+
+
+def test_the_admin_comes_from_the_generated_secret_and_stays_in_step_with_it(goldentooth: ProgramRun) -> None:
+    assert values_of(goldentooth)["gitea"]["admin"] == {
+        "existingSecret": "forgejo-admin",
+        "email": "forgejo_admin@goldentooth.net",
+        "passwordMode": "keepUpdated",  # a rotated password in the Secret reaches Forgejo
+    }
+
+
+def test_the_public_url_is_the_gateways_host_over_https(goldentooth: ProgramRun) -> None:
+    server = values_of(goldentooth)["gitea"]["config"]["server"]
+
+    assert (server["DOMAIN"], server["ROOT_URL"]) == ("git.goldentooth.net", "https://git.goldentooth.net/")
+    # The gateway serves HTTPS only: no SSH server, and no ssh:// clone URL that nothing answers.
+    assert (server["START_SSH_SERVER"], server["DISABLE_SSH"]) == (False, True)
+
+
+def test_actions_and_mirrors_are_on_and_due_mirrors_are_looked_for_every_minute(goldentooth: ProgramRun) -> None:
+    config = values_of(goldentooth)["gitea"]["config"]
+
+    assert config["actions"] == {"ENABLED": True}
+    assert config["mirror"] == {"ENABLED": True, "MIN_INTERVAL": "5m"}
+    assert config["cron.update_mirrors"] == {"SCHEDULE": "@every 1m", "NO_SUCCESS_NOTICE": True}
+    assert config["service"] == {"DISABLE_REGISTRATION": True}
 
 
 def test_existing_claim_is_mounted_instead_of_creating_one() -> None:
