@@ -148,6 +148,11 @@ class PulumiProject:
         result = self.pulumi("preview", "--stack", STACK, "--json", *extra)
         return list(json.loads(result.output[result.output.index("{") :]).get("steps", []))
 
+    def preview_changes(self, *extra: str) -> set[tuple[str, str]]:
+        """(op, resource name) of each step that changes something: a read (the CA from the cluster) changes nothing."""
+        return {(str(step["op"]), str(step["urn"]).split("::")[-1]) for step in self.preview_steps(*extra)
+                if step["op"] not in ("same", "read")}  # fmt: skip
+
     def stack_export(self) -> dict[str, Any]:
         return dict(json.loads(self.pulumi("stack", "export", "--stack", STACK).output))
 

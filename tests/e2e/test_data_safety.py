@@ -1,7 +1,7 @@
 """Scenario 7 and issue 12 through the real engine: renames keep resources, destroy deletes only when asked.
 
-Runs in file order on one stack: a component rename (with its alias, as the
-README says to do it), then `pulumi destroy` with protectData on, then with it off.
+Runs in file order on one stack, which trusts Forgejo through forgejoCaBundle: a component rename (with its
+alias, as the README says to do it), then `pulumi destroy` with protectData on, then with it off.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import trustme
 
 from tests.e2e.cluster import ApiError, Cluster
 from tests.e2e.conftest import ClusterForgejo, new_project
@@ -27,6 +28,7 @@ def stack(
     pulumi_home: Path,
     cluster: Cluster,
     forgejo: ClusterForgejo,
+    forgejo_ca: trustme.CA,
 ) -> PulumiProject:
     workdir = tmp_path_factory.mktemp("data-safety")
     project = new_project(workdir, tools_bin, pulumi_home, cluster)
@@ -35,14 +37,13 @@ def stack(
     for step in setup:
         project.sh(step)
     stand_in_settings(project, forgejo)
+    # The other way to trust Forgejo's CA: the PEM in config (first deploy reads it from the cluster).
+    project.pulumi("config", "rm", "--stack", STACK, "forgejoCaFrom")
+    project.config_set("forgejoCaBundle", forgejo_ca.cert_pem.bytes().decode())
     for field, value in KEPT.items():
         project.pulumi("config", "set", "--stack", STACK, "--path", f"mirrors[1].{field}", value)
     project.pulumi("up", "--stack", STACK, "--yes")
     return project
-
-
-def changes(steps: list[dict[str, object]]) -> set[tuple[str, str]]:
-    return {(str(step["op"]), str(step["urn"]).split("::")[-1]) for step in steps if step["op"] != "same"}
 
 
 def namespaces(cluster: Cluster) -> set[str]:
@@ -68,11 +69,11 @@ def test_renaming_the_mirrors_component_with_its_alias_keeps_every_repository(
         )
     )
 
-    steps = stack.preview_steps()
+    changes = stack.preview_changes()
     forgejo.clear_log()
     stack.pulumi("up", "--stack", STACK, "--yes")
 
-    assert changes(steps) == set()
+    assert changes == set()
     assert [(r.method, r.path) for r in forgejo.writes() if r.method == "DELETE"] == []
     assert {repo["full_name"] for repo in forgejo.repos.values()} == {"forgejo_admin/mcp", "forgejo_admin/gitops"}
 
@@ -115,13 +116,13 @@ def test_with_deletion_on_a_rename_without_alias_still_keeps_the_repository(
     main = stack.directory / "__main__.py"
     main.write_text(main.read_text().replace('"forgejo-mirrors",', '"pull-mirrors",'))
 
-    steps = stack.preview_steps()
+    changes = stack.preview_changes()
     forgejo.clear_log()
     stack.pulumi("up", "--stack", STACK, "--yes")
 
     # The engine creates the new resources first (they adopt the repositories) and deletes the old ones after.
-    assert ("create", "pull-mirrors/forgejo_admin/mcp") in changes(steps)
-    assert ("delete", "forgejo-mirrors/forgejo_admin/mcp") in changes(steps)
+    assert ("create", "pull-mirrors/forgejo_admin/mcp") in changes
+    assert ("delete", "forgejo-mirrors/forgejo_admin/mcp") in changes
     assert [r.path for r in forgejo.writes() if r.method == "DELETE"] == []
     assert {repo["full_name"] for repo in forgejo.repos.values()} == {"forgejo_admin/mcp", "forgejo_admin/gitops"}
 

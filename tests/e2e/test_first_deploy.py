@@ -279,8 +279,7 @@ def test_a_change_in_place_updates_without_replacing_what_holds_data(
     deployed.pulumi("config", "set", "--stack", STACK, "--path", "runnerLabels[1]", "debian:docker://debian:12.12")
     deployed.pulumi("config", "set", "--stack", STACK, "--path", "resources.limits.memory", "768Mi")
 
-    steps = deployed.preview_steps()
-    changed = {(step["op"], step["urn"].split("::")[-1]) for step in steps if step["op"] != "same"}
+    changed = deployed.preview_changes()
     data_holders = [
         (op, name)
         for op, name in changed
