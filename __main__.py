@@ -10,6 +10,7 @@ from components.mirrors import Mirrors
 from components.namespaces import Namespaces
 from components.route import GatewayRoute
 from components.runner import ActionsRunner
+from components.runner_egress import RunnerEgress
 
 # 1. Config: every key validated before anything is registered.
 settings, secrets = load_settings()
@@ -39,6 +40,10 @@ runner = ActionsRunner(
     # keeps the first rollout free of init-container backoff.
     depends_on=[namespaces, forgejo.release],
 )
+
+# 5b. The runner pods' NetworkPolicy: DNS, Forgejo, the gateway, the internet and what runnerEgress adds; not the
+#     Kubernetes API or other namespaces. It selects every runner Deployment's pods, whenever they start.
+RunnerEgress("forgejo-runner-egress", settings, opts=pulumi.ResourceOptions(depends_on=[namespaces]))
 
 # 6. Pull mirrors through Forgejo's migrate API, with Actions switched on, trusting Forgejo's CA: the PEM in
 #    config, or read from the cluster (cert-manager's ca.crt beside the gateway's certificate).

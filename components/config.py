@@ -122,6 +122,15 @@ class CaFrom(KeyRef):
     namespace: v.DnsLabel
 
 
+class RunnerEgress(v.Model):
+    """The runner pods' NetworkPolicy: besides DNS, Forgejo, the gateway and the internet, the cluster is closed
+    to them but for these namespaces and blocks (a registry reached at a LoadBalancer or LAN address, say)."""
+
+    enabled: bool = True
+    allow_cidrs: list[v.Cidr] = Field(default_factory=list)
+    allow_namespaces: list[v.DnsLabel] = Field(default_factory=list)
+
+
 class Adoption(v.Model):
     """Taking over the objects Flux deployed. The names hold while this block is in the config; ``enabled`` adds
     Pulumi's ``import_`` for the takeover run only. Secrets of an adopted install are read, never generated: a new
@@ -236,6 +245,7 @@ class Settings(v.Model):
     runner_docker_cache_size: v.OptionalBytes
     runner_docker_cache_storage_class: v.OptionalDnsSubdomain
     registry_ca: Annotated[RegistryCa | None, _OFF]
+    runner_egress: RunnerEgress
     mirrors: list[MirrorConfig]
     forgejo_api_url: v.OptionalApiUrl
     forgejo_ca_bundle: v.OptionalCaBundle

@@ -309,6 +309,19 @@ def _url(schemes: tuple[str, ...], what: str, credentials: str) -> Callable[[str
     return reason
 
 
+def _cidr(value: str) -> str | None:
+    """A NetworkPolicy ipBlock: a network with its prefix, written as the API server prints it back."""
+    try:
+        network = ipaddress.ip_network(value, strict=False) if "/" in value else None
+    except ValueError:
+        network = None
+    if network is None:
+        return f"{value!r} is not a CIDR block such as '10.4.11.0/24' or 'fd00::/8' (an address needs its /prefix)"
+    if ipaddress.ip_interface(value).ip != network.network_address:
+        return f"{value!r} has host bits set; the block it lies in is '{network}'"
+    return None if str(network) == value else f"{value!r} is written unusually; write it as '{network}'"
+
+
 def _registry_host(value: str) -> str | None:
     """host[:port], as images and /etc/docker/certs.d name a registry; user info is refused without echoing it."""
     if "@" in value:
@@ -410,6 +423,7 @@ Port = Annotated[int, rule(lambda n: None if 1 <= n <= 65535 else f"{n} is not a
 Capacity = Annotated[
     int, rule(lambda n: f"{n} is below 1; a runner needs room for at least one job" if n < 1 else None)
 ]
+Cidr = Annotated[str, rule(_cidr)]
 RegistryHost = Annotated[str, rule(_registry_host)]
 OptionalRegistryHost = Annotated[str, rule(_registry_host, blank=True)]
 OptionalImageName = Annotated[str, rule(matching(_REPOSITORY, "{v!r} is not an image name such as 'goldentooth-mcp' "

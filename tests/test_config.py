@@ -63,6 +63,11 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
         "runner_docker_cache_size": "",
         "runner_docker_cache_storage_class": "",
         "registry_ca": None,
+        "runner_egress": {
+            "enabled": True,
+            "allow_cidrs": ["10.4.11.0/24", "10.4.12.0/22"],
+            "allow_namespaces": ["docker-registry"],
+        },
         "forgejo_api_url": "",
         "forgejo_ca_bundle": "",
         "forgejo_ca_from": {
@@ -134,6 +139,10 @@ RESTRICTED = {"warn": "restricted", "audit": "restricted"}
         ("dindResources", {}, resources(("100m", "2"), ("256Mi", "2Gi"))),
         ("registryCa", {"registry": "r.example.net", "configMapName": "ca"}, {**KEY_REF, "registry": "r.example.net"}),
         ("adoption", {"enabled": True, "releaseName": "f"}, {"enabled": True, "release_name": "f", **ADOPTED}),
+        ("runnerEgress", {}, {"enabled": True, "allow_cidrs": [], "allow_namespaces": []}),
+        ("runnerEgress", {"enabled": False}, {"enabled": False, "allow_cidrs": [], "allow_namespaces": []}),
+        ("runnerEgress", {"allowCidrs": ["fd00::/8"]}, {"enabled": True, "allow_cidrs": ["fd00::/8"],
+                                                         "allow_namespaces": []}),
     ],
 )  # fmt: skip
 def test_an_object_key_merges_with_its_defaults_field_by_field(key: str, value: Any, expected: Any) -> None:
@@ -233,6 +242,8 @@ def test_fullname_override_changes_service_and_internal_url() -> None:
         ("adminUsername", "goldentooth.admin"),
         ("registryCa", '{"registry": "registry.goldentooth.net:5000", "configMapName": "ca", "key": "root.pem"}'),
         ("resources", '{"limits": {"cpu": "16", "memory": "64Gi"}}'),
+        ("runnerEgress", '{"allowCidrs": ["192.168.1.20/32", "0.0.0.0/0", "2001:db8::/32"]}'),
+        ("runnerEgress", '{"allowNamespaces": ["docker-registry", "kube-system"]}'),
     ],
 )
 def test_good_values_pass(key: str, value: str) -> None:
@@ -478,6 +489,21 @@ BAD_CONFIGS = [
         "runnerLabels[1]",
         "again with the same label",
     ),
+    (
+        "runnerEgress",
+        '{"allowCidrs": ["10.4.11.7/24"]}',
+        "runnerEgress.allowCidrs[0]",
+        "host bits set; the block it lies in is '10.4.11.0/24'",
+    ),
+    ("runnerEgress", '{"allowCidrs": ["10.0.0.0/8", "fd00::1/8"]}', "runnerEgress.allowCidrs[1]", "host bits set"),
+    ("runnerEgress", '{"allowCidrs": ["10.4.11.7"]}', "runnerEgress.allowCidrs[0]", "needs its /prefix"),
+    ("runnerEgress", '{"allowCidrs": ["10.4.11.0/33"]}', "runnerEgress.allowCidrs[0]", "not a CIDR block"),
+    ("runnerEgress", '{"allowCidrs": ["registry.goldentooth.net"]}', "runnerEgress.allowCidrs[0]", "not a CIDR"),
+    ("runnerEgress", '{"allowCidrs": ["FD00::/8"]}', "runnerEgress.allowCidrs[0]", "write it as 'fd00::/8'"),
+    ("runnerEgress", '{"allowCidrs": "10.4.11.0/24"}', "runnerEgress.allowCidrs", "must be a list"),
+    ("runnerEgress", '{"allowNamespaces": ["Docker_Registry"]}', "runnerEgress.allowNamespaces[0]", "RFC 1123 label"),
+    ("runnerEgress", '{"allowNamespace": ["docker-registry"]}', "runnerEgress", "unknown field 'allowNamespace'"),
+    ("runnerEgress", '{"enabled": "yes"}', "runnerEgress.enabled", "is not true or false"),
 ]
 
 

@@ -67,3 +67,18 @@ def test_httproute_validation_uses_the_crd_schema() -> None:
     }
     with pytest.raises(jsonschema.ValidationError):
         manifests.validate(route)
+
+
+def test_network_policy_validation_catches_the_sdks_python_name_for_except() -> None:
+    """`except` is a Python keyword, so the SDK's argument is `except_`; a dict passed through as is would keep it."""
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "forgejo-runner-egress", "namespace": "forgejo-runner"},
+        "spec": {
+            "podSelector": {},
+            "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except_": ["10.0.0.0/8"]}}]}],
+        },
+    }
+    with pytest.raises(kubernetes_validate.ValidationError):
+        manifests.validate(policy)

@@ -240,6 +240,7 @@ def test_components_use_one_type_token_scheme(goldentooth: ProgramRun) -> None:
         "goldentooth:index:GatewayRoute",
         "goldentooth:index:Mirrors",
         "goldentooth:index:Namespaces",
+        "goldentooth:index:RunnerEgress",
     ]
 
 

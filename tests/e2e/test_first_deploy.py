@@ -182,6 +182,52 @@ def test_a_privileged_pod_is_refused_in_the_server_namespace(deployed: PulumiPro
     assert 'violates PodSecurity "baseline:latest": privileged' in refused.value.message
 
 
+def test_the_runner_egress_policy_is_admitted_as_written(deployed: PulumiProject, cluster: Cluster) -> None:
+    """The simulated cluster has no CNI, so this shows the API server took the policy, not that it blocks."""
+    live = cluster.get("/apis/networking.k8s.io/v1/namespaces/forgejo-runner/networkpolicies/forgejo-runner-egress")
+    runners = pods(
+        cluster, "forgejo-runner", "app.kubernetes.io/component=runner,app.kubernetes.io/part-of=goldentooth-forgejo"
+    )
+
+    def namespace(name: str) -> dict[str, Any]:
+        return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+    assert live["spec"] == {
+        "podSelector": {
+            "matchLabels": {"app.kubernetes.io/component": "runner", "app.kubernetes.io/part-of": "goldentooth-forgejo"}
+        },
+        "policyTypes": ["Ingress", "Egress"],
+        "egress": [
+            {
+                "to": [{**namespace("kube-system"), "podSelector": {"matchExpressions": [
+                    {"key": "k8s-app", "operator": "In", "values": ["kube-dns", "node-local-dns"]}]}}],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            },
+            {
+                "to": [{**namespace("forgejo"), "podSelector": {"matchLabels": {
+                    "app.kubernetes.io/name": "forgejo", "app.kubernetes.io/instance": "forgejo"}}}],
+                "ports": [{"protocol": "TCP", "port": 3000}],
+            },
+            {
+                "to": [
+                    {"ipBlock": {"cidr": "0.0.0.0/0", "except": [
+                        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"]}},
+                    {"ipBlock": {"cidr": "::/0", "except": ["fc00::/7", "fe80::/10"]}},
+                ]
+            },
+            {
+                "to": [namespace("gateway"), namespace("docker-registry"),
+                       {"ipBlock": {"cidr": "10.4.11.0/24"}}, {"ipBlock": {"cidr": "10.4.12.0/22"}}]
+            },
+        ],
+    }  # fmt: skip
+    assert [pod["metadata"]["labels"]["app.kubernetes.io/name"] for pod in runners] == ["forgejo-runner"]
+    # The Forgejo pod's port the policy opens is the one the chart gave its container.
+    (server,) = pods(cluster, "forgejo", "app.kubernetes.io/name=forgejo,app.kubernetes.io/instance=forgejo")
+    forgejo = next(c for c in server["spec"]["containers"] if c["name"] == "forgejo")
+    assert {"name": "http", "containerPort": 3000, "protocol": "TCP"} in forgejo["ports"]
+
+
 def test_ci_still_passes_on_the_stack_file_the_readme_commands_changed(deployed: PulumiProject, tmp_path: Path) -> None:
     """Stack creation writes `encryptionsalt:`, `config set --secret` a `secure:` value; CI must take both."""
     clone = tmp_path / "clone"
