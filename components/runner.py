@@ -110,20 +110,12 @@ def _register_container(settings: Settings, group: RunnerGroup, secret_name: str
     writes the same .runner: a group is one registration, however many pods.
     """
     secret = core.SecretKeySelectorArgs(name=secret_name, key=RUNNER_SECRET_KEY)
+    command = ["forgejo-runner", "create-runner-file", "--connect", "--instance", settings.internal_url,
+               "--name", group.name, "--secret", f"$({SECRET_ENV})"]  # fmt: skip
     return core.ContainerArgs(
         name="register",
         image=settings.runner_image,
-        command=[
-            "forgejo-runner",
-            "create-runner-file",
-            "--connect",
-            "--instance",
-            settings.internal_url,
-            "--name",
-            group.name,
-            "--secret",
-            f"$({SECRET_ENV})",
-        ],
+        command=command,
         env=[core.EnvVarArgs(name=SECRET_ENV, value_from=core.EnvVarSourceArgs(secret_key_ref=secret))],
         working_dir="/data",
         resources=_resources(group.resources),
