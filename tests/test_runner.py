@@ -341,7 +341,7 @@ def test_supplied_runner_secret_replaces_the_generated_one() -> None:
     run = run_program(secrets={"runnerSecret": supplied})
 
     # It is the first group's; another group's is generated still.
-    assert [r.name for r in run.of_type(GENERATED_SECRET)] == [
+    assert sorted(r.name for r in run.of_type(GENERATED_SECRET)) == [
         "forgejo-admin-password",
         "forgejo-runner-amd64-runner-secret",
     ]
@@ -403,7 +403,8 @@ def test_no_secret_value_in_pod_specs_or_config_maps(goldentooth: ProgramRun) ->
         for env in container.get("env", [])
         if "SECRET" in env["name"]
     ]
-    assert env_values == [
+    # Sorted: the groups' Deployments register in no fixed order.
+    assert sorted(env_values, key=repr) == [
         {"name": "FORGEJO_RUNNER_SECRET", "valueFrom": {"secretKeyRef": {"name": name, "key": "token"}}}
         for name in ("forgejo-runner", "forgejo-runner-amd64-runner")
     ]
