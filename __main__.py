@@ -9,7 +9,7 @@ from components.mirror_provider import ForgejoConnection
 from components.mirrors import Mirrors
 from components.namespaces import Namespaces
 from components.route import GatewayRoute
-from components.runner import ActionsRunner
+from components.runner import ActionsRunner, object_name
 from components.runner_egress import RunnerEgress
 
 # 1. Config: every key validated before anything is registered.
@@ -31,15 +31,20 @@ forgejo = ForgejoServer(
 # 4. The route through the shared gateway, to the service name the chart computes.
 route = GatewayRoute("forgejo", settings, depends_on=[forgejo.release])
 
-# 5. The Actions runner, talking to Forgejo in-cluster over plain http.
-runner = ActionsRunner(
-    "forgejo-runner",
-    settings,
-    shared_secret=forgejo.runner_secret,
-    # create-runner-file pings Forgejo; starting after the release is ready
-    # keeps the first rollout free of init-container backoff.
-    depends_on=[namespaces, forgejo.release],
-)
+# 5. The Actions runner groups, talking to Forgejo in-cluster over plain http: the runner* keys' group, then each of
+#    runnerGroups, every one with its own shared secret and registration.
+runners = [
+    ActionsRunner(
+        object_name(settings, group),
+        settings,
+        group,
+        shared_secret=forgejo.runner_secrets[group.name],
+        # create-runner-file pings Forgejo; starting after the release is ready
+        # keeps the first rollout free of init-container backoff.
+        depends_on=[namespaces, forgejo.release],
+    )
+    for group in settings.runners
+]
 
 # 5b. The runner pods' NetworkPolicy: DNS, Forgejo, the gateway, the internet and what runnerEgress adds; not the
 #     Kubernetes API or other namespaces. It selects every runner Deployment's pods, whenever they start.
@@ -85,8 +90,9 @@ pulumi.export("chart_version", settings.chart_version)
 pulumi.export("admin_username", forgejo.admin_username)
 pulumi.export("admin_password", forgejo.admin_password)
 pulumi.export("tls_dns_names", settings.tls_dns_names)
-pulumi.export("runner_name", runner.name)
-pulumi.export("runner_labels", runner.labels)
+pulumi.export("runner_name", runners[0].name)
+pulumi.export("runner_labels", runners[0].labels)
+pulumi.export("runner_groups", [{"name": runner.name, "labels": runner.labels} for runner in runners])
 pulumi.export(
     "mirrors",
     {

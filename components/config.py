@@ -90,6 +90,93 @@ def _defaults(cpu: tuple[str, str], memory: tuple[str, str]) -> BeforeValidator:
     return BeforeValidator(PerFieldDefaults(defaults))
 
 
+RunnerResources = Annotated[Resources, _defaults(cpu=("100m", "2"), memory=("128Mi", "1Gi"))]
+DindResources = Annotated[Resources, _defaults(cpu=("100m", "2"), memory=("256Mi", "2Gi"))]
+ARCHITECTURES = ("arm64", "amd64")
+ARCH_LABEL = "kubernetes.io/arch"
+# The first group's runner-side Secret is "forgejo-runner", another's "forgejo-runner-<name>": this one would take
+# the server side's name (<fullname>-runner-registration) when both share a namespace and the release is "forgejo".
+_GROUP_NAME = v.first(lambda n: f"{n!r} would name the group's Secret like the server side's registration Secret; "
+                      "choose another name" if n == "registration" else None, v.DNS_LABEL)  # fmt: skip
+
+
+def label_name(label: str) -> str:
+    """What `runs-on` matches, case-insensitively."""
+    return label.partition(":")[0].lower()
+
+
+class RunnerGroup(v.Model):
+    """One kind of runner (README: "Runner groups"): a Deployment of identical pods with its own labels, shared secret
+    and registration. The flat keys (runnerName, runnerLabels, ...) are the first group; ``runnerGroups`` adds more."""
+
+    name: Annotated[str, v.rule(_GROUP_NAME)]
+    labels: v.RunnerLabels
+    capacity: v.Capacity = 1
+    architecture: Annotated[
+        str,
+        v.rule(
+            lambda a: (
+                None
+                if a in ARCHITECTURES
+                else f"{a!r} is not one of {', '.join(ARCHITECTURES)} (the node label {ARCH_LABEL})"
+            ),
+            blank=True,
+        ),
+    ] = ""
+    node_selector: v.NodeSelector = Field(default_factory=dict)
+    resources: RunnerResources = Field(default_factory=dict, validate_default=True)
+    dind_resources: DindResources = Field(default_factory=dict, validate_default=True)
+    docker_cache_size: v.OptionalBytes = ""
+    docker_cache_storage_class: v.OptionalDnsSubdomain = ""
+    replicas: Annotated[int, v.rule(lambda n: f"{n} is below 1" if n < 1 else None)] = 1
+    scope: v.RunnerScope = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RunnerGroup:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if self.architecture and self.node_selector.get(ARCH_LABEL, self.architecture) != self.architecture:
+            problems.append(
+                (
+                    (("nodeSelector", ARCH_LABEL)),
+                    f"is {self.node_selector[ARCH_LABEL]!r}, but "
+                    f"architecture is {self.architecture!r}; no node has both (keep one of them)",
+                )
+            )
+        if self.docker_cache_size and self.replicas > 1:
+            problems.append(
+                (
+                    ("replicas",),
+                    f"is {self.replicas} with a Docker cache: its ReadWriteOnce claim holds "
+                    "one daemon's /var/lib/docker, which a second pod can neither mount nor share",
+                )
+            )
+        if self.docker_cache_storage_class and not self.docker_cache_size:
+            problems.append((("dockerCacheStorageClass",), "is set but dockerCacheSize is empty (cache off)"))
+        if problems:
+            raise v.refusal(*problems)
+        return self
+
+    @property
+    def pod_node_selector(self) -> dict[str, str]:
+        return {**self.node_selector, **({ARCH_LABEL: self.architecture} if self.architecture else {})}
+
+
+def _across_groups(groups: list[RunnerGroup], data: dict[str, Any]) -> PydanticCustomError | None:
+    """A name, and a label name, belong to one group: runnerName and runnerLabels are the first group's."""
+    names = {data["runner_name"]: "runnerName"} if "runner_name" in data else {}
+    labels = {label_name(label): f"runnerLabels[{j}]" for j, label in enumerate(data.get("runner_labels", ()))}
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for i, group in enumerate(groups):
+        if (first := names.setdefault(group.name, f"runnerGroups[{i}].name")) != f"runnerGroups[{i}].name":
+            problems.append(((i, "name"), f"{group.name!r} is already the name of {first}; give each group its own"))
+        for j, label in enumerate(group.labels):
+            where = f"runnerGroups[{i}].labels[{j}]"
+            if (first := labels.setdefault(label_name(label), where)) != where:
+                problems.append(((i, "labels", j), f"names {label.partition(':')[0]!r}, which {first} names already; "
+                                 "a job picks a runner by label name, so each name belongs to one group"))  # fmt: skip
+    return v.refusal(*problems) if problems else None
+
+
 class Gateway(v.Model):
     name: v.DnsSubdomain
     namespace: v.DnsLabel
@@ -157,7 +244,7 @@ _TLS_MODE_WHY = (
 _RELATED = (
     "fullname_override", "release_name", "existing_claim", "namespace_layout", "runner_namespace",
     "server_pod_security", "runner_docker_cache_storage_class", "mirrors", "forgejo_ca_from", "forgejo_insecure",
-    "image_name", "mirror_upstream_tokens",
+    "image_name", "mirror_upstream_tokens", "runner_groups",
 )  # fmt: skip
 
 
@@ -197,6 +284,8 @@ def _relations(field: str, value: Any, data: dict[str, Any]) -> str | PydanticCu
             return "is true while forgejoCaBundle or forgejoCaFrom is set; keep verification and drop this"
         case "image_name" if "image_registry" in data and bool(data["image_registry"]) != bool(value):
             return "is needed together with imageRegistry (set both, or neither)"
+        case "runner_groups":
+            return _across_groups(value, data)
         case "mirror_upstream_tokens" if value and "mirrors" in data:
             strays = sorted(set(value) - {mirror.full_name for mirror in data["mirrors"]})
             return v.refusal(*(((), f"has a token for {name!r}, which is not a configured mirror")
@@ -232,7 +321,7 @@ class Settings(v.Model):
     server_pod_security: PodSecurity
     gateway: Gateway
     tls_mode: Annotated[str, v.one_of("export", "external", why=_TLS_MODE_WHY)]
-    runner_name: v.DnsLabel
+    runner_name: Annotated[str, v.rule(_GROUP_NAME)]
     runner_image: v.ExactImage
     dind_image: v.ExactImage
     runner_labels: v.RunnerLabels
@@ -240,10 +329,12 @@ class Settings(v.Model):
     runner_timeout: v.GoDuration
     runner_shutdown_timeout: v.GoDuration
     runner_node_selector: v.NodeSelector
-    runner_resources: Annotated[Resources, _defaults(cpu=("100m", "2"), memory=("128Mi", "1Gi"))]
-    dind_resources: Annotated[Resources, _defaults(cpu=("100m", "2"), memory=("256Mi", "2Gi"))]
+    runner_resources: RunnerResources
+    dind_resources: DindResources
     runner_docker_cache_size: v.OptionalBytes
     runner_docker_cache_storage_class: v.OptionalDnsSubdomain
+    runner_scope: v.RunnerScope
+    runner_groups: list[RunnerGroup]
     registry_ca: Annotated[RegistryCa | None, _OFF]
     runner_egress: RunnerEgress
     mirrors: list[MirrorConfig]
@@ -276,6 +367,17 @@ class Settings(v.Model):
         if self.adoption:
             update.update(release_name=self.adoption.release_name, existing_claim=self.adoption.data_claim)
         return self.model_copy(update=update)
+
+    @property
+    def runners(self) -> tuple[RunnerGroup, ...]:
+        """Every runner group: the flat keys' first, validated by the same model, then runnerGroups."""
+        first = RunnerGroup.model_validate(
+            {"name": self.runner_name, "labels": self.runner_labels, "capacity": self.runner_capacity,
+             "node_selector": self.runner_node_selector, "resources": self.runner_resources,
+             "dind_resources": self.dind_resources, "docker_cache_size": self.runner_docker_cache_size,
+             "docker_cache_storage_class": self.runner_docker_cache_storage_class, "scope": self.runner_scope}
+        )  # fmt: skip
+        return (first, *self.runner_groups)
 
     @property
     def shared(self) -> bool:

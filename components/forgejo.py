@@ -17,7 +17,7 @@ from components.cluster import (
 from components.config import Adoption, Settings
 from components.forgejo_values import forgejo_values
 from components.generated_secret import HEX, PASSWORD, GeneratedSecret
-from components.runner_registration import RunnerRegistration
+from components.runner_registration import RunnerRegistration, registration_values
 
 
 class ForgejoServer(pulumi.ComponentResource):
@@ -65,15 +65,26 @@ class ForgejoServer(pulumi.ComponentResource):
             runner_secret = existing_value(f"{name}-runner-secret-existing", *where, child)
         if runner_secret is None:  # 20 random bytes: 40 hex characters
             runner_secret = GeneratedSecret(f"{name}-runner-secret", HEX, 20, opts=child).value
-        self.runner_secret: pulumi.Output[str] = pulumi.Output.secret(runner_secret)
+        # One shared secret per runner group; the first group's is the one above, as before there were groups.
+        first, *more = settings.runners
+        secrets = {first.name: runner_secret}
+        secrets.update(
+            {g.name: GeneratedSecret(f"{name}-runner-{g.name}-secret", HEX, 20, opts=child).value for g in more}
+        )
+        self.runner_secrets: dict[str, pulumi.Output[str]] = {
+            group: pulumi.Output.secret(secret) for group, secret in secrets.items()
+        }
+        # One Secret holds every group's: key "token" the first group's (as before), "token-<name>" another's.
+        registrations = [
+            RunnerRegistration(g.name, g.scope, RUNNER_SECRET_KEY if g is first else f"{RUNNER_SECRET_KEY}-{g.name}")
+            for g in (first, *more)
+        ]
         registration_secret_name = f"{settings.fullname}-runner-registration"
-        token = {RUNNER_SECRET_KEY: self.runner_secret}
+        tokens = {r.secret_key: self.runner_secrets[r.runner_name] for r in registrations}
         registration_secret = opaque_secret(
-            f"{name}-runner-registration", registration_secret_name, namespace, token, child
+            f"{name}-runner-registration", registration_secret_name, namespace, tokens, child
         )
-        registration = RunnerRegistration(
-            settings.runner_name, registration_secret_name, RUNNER_SECRET_KEY, settings.image
-        )
+        registration = registration_values(registrations, registration_secret_name, settings.image)
 
         release_dependencies: list[pulumi.Resource] = [namespace_ready, admin_secret, registration_secret]
         if adoption is not None:

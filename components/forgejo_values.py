@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.config import Settings
-from components.runner_registration import RESTRICTED_CONTAINER, RunnerRegistration, registration_values
+from components.runner_registration import RESTRICTED_CONTAINER
 
 
 def _persistence(settings: Settings) -> dict[str, Any]:
@@ -35,8 +35,9 @@ def _ssh(settings: Settings) -> dict[str, Any]:
 
 
 def forgejo_values(
-    settings: Settings, admin_secret_name: str, registration: RunnerRegistration | None = None
+    settings: Settings, admin_secret_name: str, registration: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """``registration``: the runner-registration sidecar's values (components/runner_registration.py)."""
     values: dict[str, Any] = {
         # The exact image, not the chart's appVersion: the registration sidecar
         # must run the same Forgejo as the server it registers with.
@@ -81,5 +82,5 @@ def forgejo_values(
     if settings.fullname_override:
         values["fullnameOverride"] = settings.fullname_override
     if registration is not None:
-        values.update(registration_values(registration))
+        values.update(registration)
     return values

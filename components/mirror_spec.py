@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.durations import parse_duration
-from components.values import CloneAddr, ForgejoName, GitRef, GoDuration, Model, one_of, rule
+from components.values import CloneAddr, ForgejoName, GitRef, GoDuration, Model, RepoName, one_of, rule
 
 CREATE = "create"
 """Sent with ``POST /repos/migrate``; a change needs a new repository (no API changes a pull mirror's remote)."""
@@ -26,18 +26,6 @@ EDIT = "edit"
 """Not a migrate option: set with ``PATCH`` after the migrate (a new mirror starts with Actions off)."""
 # The enum of MigrateRepoOptions.service in Forgejo 13.0.3's swagger.
 MIRROR_SERVICES = ("git", "github", "gitea", "gitlab", "gogs", "onedev", "gitbucket", "codebase")
-_REPO_NAME = re.compile(r"[-.\w]{1,100}", re.ASCII)
-_RESERVED_REPO_SUFFIXES = (".git", ".wiki", ".rss", ".atom")
-
-
-def _repo_name(value: str) -> str | None:
-    if len(value) > 100:
-        return f"is {len(value)} characters long; Forgejo allows at most 100"
-    if not _REPO_NAME.fullmatch(value):
-        return f"{value!r} is not a repository name: use letters, digits, '-', '_' and '.'"
-    if value.lower() in (".", "..", "-") or value.lower().endswith(_RESERVED_REPO_SUFFIXES):
-        return f"{value!r} is reserved by Forgejo (not '.', '..', '-', nor ending in .git, .wiki, .rss, .atom)"
-    return None
 
 
 def _workflow_file(value: str) -> str | None:
@@ -53,7 +41,7 @@ class MirrorSpec(Model):
     service: Annotated[str, one_of(*MIRROR_SERVICES, what="a Forgejo migration service; use one of"), CREATE] = "git"
     clone_addr: Annotated[CloneAddr, CREATE]
     repo_owner: Annotated[ForgejoName, CREATE] = Field(alias="owner")
-    repo_name: Annotated[str, rule(_repo_name), CREATE] = Field(alias="name")
+    repo_name: Annotated[RepoName, CREATE] = Field(alias="name")
     mirror_interval: Annotated[GoDuration, IN_PLACE] = Field("8h", alias="interval")
     private: Annotated[bool, IN_PLACE] = False
     description: Annotated[  # MigrateRepoOptions binding MaxSize(2048)

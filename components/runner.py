@@ -1,9 +1,8 @@
-"""The Forgejo Actions runner: registration, daemon and a Docker-in-Docker sidecar, race-free."""
+"""A Forgejo Actions runner group: registration, daemon and a Docker-in-Docker sidecar, race-free."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,11 +16,11 @@ from components.cluster import (
     object_meta,
     opaque_secret,
 )
-from components.config import Settings
+from components.config import Resources, RunnerGroup, Settings
 
+core = k8s.core.v1
 DEPLOYMENT_NAME = "forgejo-runner"
-CONFIG_MAP_NAME = "forgejo-runner-config"
-CACHE_CLAIM_NAME = "forgejo-runner-docker"
+CONFIG_MAP_NAME = "forgejo-runner-config"  # the seed's, which an adopted install imports
 SECRET_ENV = "FORGEJO_RUNNER_SECRET"
 SECRET_VERSION_ANNOTATION = "goldentooth.net/runner-secret-version"
 CONFIG_DIR = "/etc/runner"
@@ -29,14 +28,20 @@ CONFIG_FILE = f"{CONFIG_DIR}/config.yaml"
 DOCKER_SOCKET = "unix:///var/run/docker.sock"
 
 
-def runner_config_yaml(settings: Settings) -> str:
+def object_name(settings: Settings, group: RunnerGroup) -> str:
+    """The group's Kubernetes names and component name: the first group keeps the seed's forgejo-runner, so existing
+    stacks keep their objects; another is forgejo-runner-<name> (its ConfigMap <that>-config, claim <that>-docker)."""
+    return DEPLOYMENT_NAME if group.name == settings.runner_name else f"{DEPLOYMENT_NAME}-{group.name}"
+
+
+def runner_config_yaml(settings: Settings, group: RunnerGroup) -> str:
     """The runner's config.yaml. It takes its labels only from here (not from environment variables or flags),
     which is why the seed's runner first registered with no labels and picked up no jobs."""
     config = {
         "log": {"level": "info"},
         # The file is relative to the working directory (/data), where create-runner-file wrote it.
-        "runner": {"file": ".runner", "capacity": settings.runner_capacity, "timeout": settings.runner_timeout,
-                   "shutdown_timeout": settings.runner_shutdown_timeout, "labels": list(settings.runner_labels)},
+        "runner": {"file": ".runner", "capacity": group.capacity, "timeout": settings.runner_timeout,
+                   "shutdown_timeout": settings.runner_shutdown_timeout, "labels": list(group.labels)},
         "cache": {"enabled": True},
         # The DinD sidecar's socket; the runner also mounts it into job containers, so a job can `docker build`.
         "container": {"docker_host": DOCKER_SOCKET, "network": "", "privileged": False},
@@ -44,7 +49,25 @@ def runner_config_yaml(settings: Settings) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def _dind_container(settings: Settings) -> dict[str, Any]:
+def _resources(resources: Resources) -> core.ResourceRequirementsArgs:
+    amounts = resources.as_dict()
+    return core.ResourceRequirementsArgs(requests=amounts.get("requests"), limits=amounts.get("limits"))
+
+
+def _mount(name: str, path: str, *, read_only: bool | None = None) -> core.VolumeMountArgs:
+    return core.VolumeMountArgs(name=name, mount_path=path, read_only=read_only)
+
+
+def _docker_info(period: int, timeout: int, failures: int) -> core.ProbeArgs:
+    return core.ProbeArgs(
+        exec_=core.ExecActionArgs(command=["docker", "info"]),
+        period_seconds=period,
+        timeout_seconds=timeout,
+        failure_threshold=failures,
+    )
+
+
+def _dind_container(settings: Settings, group: RunnerGroup) -> core.ContainerArgs:
     """The Docker daemon, as a native sidecar (an init container with restartPolicy Always).
 
     Native sidecar rather than a wait loop: the kubelet starts the runner only
@@ -54,106 +77,93 @@ def _dind_container(settings: Settings) -> dict[str, Any]:
     has exited, so running jobs keep their Docker daemon while they finish.
     Needs Kubernetes 1.29+.
     """
-    mounts: list[dict[str, Any]] = [{"name": "docker-socket", "mount_path": "/var/run"}]
-    if settings.runner_docker_cache_size:
-        mounts.append({"name": "docker-cache", "mount_path": "/var/lib/docker"})
+    mounts = [_mount("docker-socket", "/var/run")]
+    if group.docker_cache_size:
+        mounts.append(_mount("docker-cache", "/var/lib/docker"))
     if settings.registry_ca is not None:
-        mounts.append(
-            {
-                "name": "registry-ca",
-                "mount_path": f"/etc/docker/certs.d/{settings.registry_ca.registry}",
-                "read_only": True,
-            }
-        )
-    docker_info = {"exec_": {"command": ["docker", "info"]}}
-    return {
-        "name": "dind",
-        "image": settings.dind_image,
-        "restart_policy": "Always",
+        mounts.append(_mount("registry-ca", f"/etc/docker/certs.d/{settings.registry_ca.registry}", read_only=True))
+    return core.ContainerArgs(
+        name="dind",
+        image=settings.dind_image,
+        restart_policy="Always",
         # The image's entrypoint adds an unauthenticated tcp://0.0.0.0:2375
         # listener when its arguments start with an option; naming dockerd
         # first keeps the entrypoint's dind setup and only the unix socket.
-        "args": ["dockerd", f"--host={DOCKER_SOCKET}"],
-        "env": [{"name": "DOCKER_TLS_CERTDIR", "value": ""}],
-        "security_context": {"privileged": True},
-        "startup_probe": {**docker_info, "period_seconds": 2, "timeout_seconds": 5, "failure_threshold": 90},
+        args=["dockerd", f"--host={DOCKER_SOCKET}"],
+        env=[core.EnvVarArgs(name="DOCKER_TLS_CERTDIR", value="")],
+        security_context=core.SecurityContextArgs(privileged=True),
+        startup_probe=_docker_info(period=2, timeout=5, failures=90),
         # Generous: a restart of this container kills every running job, and
         # `docker info` on a busy Pi can take longer than the default second.
-        "liveness_probe": {**docker_info, "period_seconds": 30, "timeout_seconds": 10, "failure_threshold": 6},
-        "resources": settings.dind_resources.as_dict(),
-        "volume_mounts": mounts,
-    }
+        liveness_probe=_docker_info(period=30, timeout=10, failures=6),
+        resources=_resources(group.dind_resources),
+        volume_mounts=mounts,
+    )
 
 
-def _register_container(settings: Settings) -> dict[str, Any]:
+def _register_container(settings: Settings, group: RunnerGroup, secret_name: str) -> core.ContainerArgs:
     """create-runner-file: writes /data/.runner from the shared secret.
 
     It pings the instance first, so while Forgejo is still starting it fails
     and the kubelet retries it with backoff; nothing runs before it succeeds.
+    The runner's UUID and token are derived from the secret, so every replica
+    writes the same .runner: a group is one registration, however many pods.
     """
-    return {
-        "name": "register",
-        "image": settings.runner_image,
-        "command": [
-            "forgejo-runner",
-            "create-runner-file",
-            "--connect",
-            "--instance",
-            settings.internal_url,
-            "--name",
-            settings.runner_name,
-            "--secret",
-            f"$({SECRET_ENV})",
-        ],
-        "env": [
-            {
-                "name": SECRET_ENV,
-                "value_from": {"secret_key_ref": {"name": RUNNER_SECRET_NAME, "key": RUNNER_SECRET_KEY}},
-            }
-        ],
-        "working_dir": "/data",
-        "resources": settings.runner_resources.as_dict(),
-        "security_context": {"allow_privilege_escalation": False},
-        "volume_mounts": [{"name": "runner-data", "mount_path": "/data"}],
-    }
+    secret = core.SecretKeySelectorArgs(name=secret_name, key=RUNNER_SECRET_KEY)
+    command = ["forgejo-runner", "create-runner-file", "--connect", "--instance", settings.internal_url,
+               "--name", group.name, "--secret", f"$({SECRET_ENV})"]  # fmt: skip
+    return core.ContainerArgs(
+        name="register",
+        image=settings.runner_image,
+        command=command,
+        env=[core.EnvVarArgs(name=SECRET_ENV, value_from=core.EnvVarSourceArgs(secret_key_ref=secret))],
+        working_dir="/data",
+        resources=_resources(group.resources),
+        security_context=core.SecurityContextArgs(allow_privilege_escalation=False),
+        volume_mounts=[_mount("runner-data", "/data")],
+    )
 
 
-def _daemon_container(settings: Settings) -> dict[str, Any]:
-    return {
-        "name": "runner",
-        "image": settings.runner_image,
+def _daemon_container(settings: Settings, group: RunnerGroup) -> core.ContainerArgs:
+    return core.ContainerArgs(
+        name="runner",
+        image=settings.runner_image,
         # The image prints help and exits without an explicit command.
-        "command": ["forgejo-runner", "daemon", "--config", CONFIG_FILE],
-        "env": [{"name": "DOCKER_HOST", "value": DOCKER_SOCKET}],
-        "working_dir": "/data",
+        command=["forgejo-runner", "daemon", "--config", CONFIG_FILE],
+        env=[core.EnvVarArgs(name="DOCKER_HOST", value=DOCKER_SOCKET)],
+        working_dir="/data",
         # The DinD socket is owned by root.
-        "security_context": {"run_as_user": 0, "allow_privilege_escalation": False},
-        "resources": settings.runner_resources.as_dict(),
-        "volume_mounts": [
-            {"name": "runner-data", "mount_path": "/data"},
-            {"name": "runner-config", "mount_path": CONFIG_DIR, "read_only": True},
-            {"name": "docker-socket", "mount_path": "/var/run"},
+        security_context=core.SecurityContextArgs(run_as_user=0, allow_privilege_escalation=False),
+        resources=_resources(group.resources),
+        volume_mounts=[
+            _mount("runner-data", "/data"),
+            _mount("runner-config", CONFIG_DIR, read_only=True),
+            _mount("docker-socket", "/var/run"),
         ],
-    }
+    )
 
 
-def _volumes(settings: Settings) -> list[dict[str, Any]]:
-    volumes: list[dict[str, Any]] = [
-        {"name": "runner-data", "empty_dir": {}},
-        {"name": "runner-config", "config_map": {"name": CONFIG_MAP_NAME}},
-        {"name": "docker-socket", "empty_dir": {}},
+def _volumes(settings: Settings, group: RunnerGroup, base: str) -> list[core.VolumeArgs]:
+    volumes = [
+        core.VolumeArgs(name="runner-data", empty_dir=core.EmptyDirVolumeSourceArgs()),
+        core.VolumeArgs(name="runner-config", config_map=core.ConfigMapVolumeSourceArgs(name=f"{base}-config")),
+        core.VolumeArgs(name="docker-socket", empty_dir=core.EmptyDirVolumeSourceArgs()),
     ]
-    if settings.runner_docker_cache_size:
-        volumes.append({"name": "docker-cache", "persistent_volume_claim": {"claim_name": CACHE_CLAIM_NAME}})
+    if group.docker_cache_size:
+        claim = core.PersistentVolumeClaimVolumeSourceArgs(claim_name=f"{base}-docker")
+        volumes.append(core.VolumeArgs(name="docker-cache", persistent_volume_claim=claim))
     ca = settings.registry_ca
     if ca is not None:
-        items = [{"key": ca.key, "path": "ca.crt"}]
-        source = (
-            {"secret": {"secret_name": ca.secret_name, "items": items}}
+        items = [core.KeyToPathArgs(key=ca.key, path="ca.crt")]
+        volumes.append(
+            core.VolumeArgs(
+                name="registry-ca", secret=core.SecretVolumeSourceArgs(secret_name=ca.secret_name, items=items)
+            )
             if ca.secret_name
-            else {"config_map": {"name": ca.config_map_name, "items": items}}
+            else core.VolumeArgs(
+                name="registry-ca", config_map=core.ConfigMapVolumeSourceArgs(name=ca.config_map_name, items=items)
+            )
         )
-        volumes.append({"name": "registry-ca", **source})
     return volumes
 
 
@@ -164,48 +174,49 @@ def _resource_version(secret: k8s.core.v1.Secret) -> pulumi.Output[str]:
 
 def _deployment_spec(
     settings: Settings,
+    group: RunnerGroup,
+    base: str,
     labels: dict[str, str],
     config_yaml: str,
     secret_version: pulumi.Input[str],
-) -> dict[str, Any]:
-    selector = {"app.kubernetes.io/name": DEPLOYMENT_NAME, "app.kubernetes.io/instance": settings.runner_name}
-    return {
-        "replicas": 1,
-        # One registration, one daemon: never two pods sharing the runner's
-        # identity (or a ReadWriteOnce cache) during a rollout.
-        "strategy": {"type": "Recreate"},
-        "selector": {"match_labels": selector},
-        "template": {
-            "metadata": {
-                "labels": labels,
-                "annotations": {
-                    # A config change changes the template, so the pod rolls.
-                    "checksum/config": hashlib.sha256(config_yaml.encode()).hexdigest(),
-                    # A rotated shared secret must reach create-runner-file, which
-                    # only runs when the pod starts: a new Secret version rolls it.
-                    SECRET_VERSION_ANNOTATION: secret_version,
-                },
-            },
-            "spec": {
-                "automount_service_account_token": False,
-                "node_selector": dict(settings.runner_node_selector),
-                # Longer than the runner's shutdown_timeout, so a running job can finish.
-                "termination_grace_period_seconds": settings.termination_grace_seconds,
-                "init_containers": [_dind_container(settings), _register_container(settings)],
-                "containers": [_daemon_container(settings)],
-                "volumes": _volumes(settings),
-            },
-        },
+) -> k8s.apps.v1.DeploymentSpecArgs:
+    selector = {"app.kubernetes.io/name": DEPLOYMENT_NAME, "app.kubernetes.io/instance": group.name}
+    annotations: dict[str, pulumi.Input[str]] = {
+        # A config change changes the template, so the pod rolls.
+        "checksum/config": hashlib.sha256(config_yaml.encode()).hexdigest(),
+        # A rotated shared secret must reach create-runner-file, which
+        # only runs when the pod starts: a new Secret version rolls it.
+        SECRET_VERSION_ANNOTATION: secret_version,
     }
+    pod = core.PodSpecArgs(
+        automount_service_account_token=False,
+        node_selector=group.pod_node_selector,
+        # Longer than the runner's shutdown_timeout, so a running job can finish.
+        termination_grace_period_seconds=settings.termination_grace_seconds,
+        init_containers=[_dind_container(settings, group), _register_container(settings, group, base)],
+        containers=[_daemon_container(settings, group)],
+        volumes=_volumes(settings, group, base),
+    )
+    return k8s.apps.v1.DeploymentSpecArgs(
+        replicas=group.replicas,
+        # Never an old and a new pod at once during a rollout: the new one may carry a new registration (a rotated
+        # secret), and a Docker cache claim is ReadWriteOnce.
+        strategy=k8s.apps.v1.DeploymentStrategyArgs(type="Recreate"),
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+        template=core.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations=annotations), spec=pod
+        ),
+    )
 
 
 class ActionsRunner(pulumi.ComponentResource):
-    """A Forgejo Actions runner Deployment with a Docker-in-Docker sidecar."""
+    """One runner group: a Deployment of runners, each with a Docker-in-Docker sidecar, and its config and secret."""
 
     def __init__(
         self,
         name: str,
         settings: Settings,
+        group: RunnerGroup,
         *,
         shared_secret: pulumi.Output[str],
         depends_on: list[pulumi.Resource],
@@ -213,6 +224,9 @@ class ActionsRunner(pulumi.ComponentResource):
     ) -> None:
         super().__init__("goldentooth:index:ActionsRunner", name, None, opts)
         namespace, adoption = settings.runner_namespace, settings.adoption
+        base = object_name(settings, group)
+        if base != DEPLOYMENT_NAME:
+            adoption = None  # only the first group is the seed's runner; another is always new
 
         def adopted(object_name: str, *, kept_as_is: tuple[str, ...] = ()) -> pulumi.ResourceOptions:
             """Import options for a taken-over object.
@@ -228,60 +242,47 @@ class ActionsRunner(pulumi.ComponentResource):
         labels = {
             **common_labels("runner"),
             "app.kubernetes.io/name": DEPLOYMENT_NAME,
-            "app.kubernetes.io/instance": settings.runner_name,
+            "app.kubernetes.io/instance": group.name,
         }
 
         secret = opaque_secret(
             f"{name}-secret",
-            RUNNER_SECRET_NAME,
+            base,
             namespace,
             {RUNNER_SECRET_KEY: shared_secret},
             pulumi.ResourceOptions.merge(child, adopted(RUNNER_SECRET_NAME)),
             adopted=adoption is not None,
         )
-        config_yaml = runner_config_yaml(settings)
+        config_yaml = runner_config_yaml(settings, group)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=object_meta(
-                name=CONFIG_MAP_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
+                name=f"{base}-config", namespace=namespace, labels=labels, adopted=adoption is not None
             ),
             data={"config.yaml": config_yaml},
             opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME, kept_as_is=("metadata", "data"))),
         )
         dependencies: list[pulumi.Resource] = [*depends_on, secret, config_map]
-        if settings.runner_docker_cache_size:
+        if group.docker_cache_size:
+            claim = core.PersistentVolumeClaimSpecArgs(
+                access_modes=["ReadWriteOnce"],
+                resources=core.VolumeResourceRequirementsArgs(requests={"storage": group.docker_cache_size}),
+                storage_class_name=group.docker_cache_storage_class or None,
+            )
+            metadata = object_meta(name=f"{base}-docker", namespace=namespace, labels=labels)
             dependencies.append(
-                k8s.core.v1.PersistentVolumeClaim(
-                    f"{name}-docker-cache",
-                    metadata=object_meta(name=CACHE_CLAIM_NAME, namespace=namespace, labels=labels),
-                    spec={
-                        "access_modes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": settings.runner_docker_cache_size}},
-                        **(
-                            {"storage_class_name": cache_class}
-                            if (cache_class := settings.runner_docker_cache_storage_class)
-                            else {}
-                        ),
-                    },
-                    opts=child,
-                )
+                core.PersistentVolumeClaim(f"{name}-docker-cache", metadata=metadata, spec=claim, opts=child)
             )
 
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=object_meta(
-                name=DEPLOYMENT_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
-            ),
-            # A plain dict in the SDK's snake_case; the SDK maps it to the API's camelCase.
-            spec=cast(
-                k8s.apps.v1.DeploymentSpecArgsDict,
-                _deployment_spec(settings, labels, config_yaml, _resource_version(secret)),
-            ),
+            metadata=object_meta(name=base, namespace=namespace, labels=labels, adopted=adoption is not None),
+            spec=_deployment_spec(settings, group, base, labels, config_yaml, _resource_version(secret)),
             opts=pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(parent=self, depends_on=dependencies),
                 adopted(DEPLOYMENT_NAME, kept_as_is=("metadata", "spec")),
             ),
         )
-        self.name: pulumi.Output[str] = pulumi.Output.from_input(settings.runner_name)
-        self.labels: pulumi.Output[list[str]] = pulumi.Output.from_input(list(settings.runner_labels))
+        self.name: pulumi.Output[str] = pulumi.Output.from_input(group.name)
+        self.labels: pulumi.Output[list[str]] = pulumi.Output.from_input(list(group.labels))
         self.register_outputs({"name": self.name, "labels": self.labels})

@@ -2,9 +2,10 @@
 
 ``forgejo forgejo-cli actions register`` opens the SQLite database directly, so it runs where the database is: in
 the same pod, on the same volume (a Job would be a second pod on a ReadWriteOnce volume, an exec the manual step
-the seed wanted gone). The loop retries until the database is migrated and registers again when the mounted Secret
-changes (the kubelet refreshes mounted Secrets). Registering is idempotent; the secret comes from a file, never an
-argument or the pod spec.
+the seed wanted gone). One loop registers every runner group, each with its own secret
+file and scope; it retries until the database is migrated (and a scope's owner or repository exists) and registers
+a group again when its file changes (the kubelet refreshes mounted Secrets). Registering is idempotent; a secret
+comes from a file, never an argument or the pod spec.
 """
 
 from __future__ import annotations
@@ -13,26 +14,42 @@ from dataclasses import dataclass
 from typing import Any
 
 SECRET_MOUNT = "/run/forgejo-runner-secret"
-SECRET_FILE = f"{SECRET_MOUNT}/token"
 VOLUME_NAME = "runner-shared-secret"
-RETRY_SECONDS = 10
-RECHECK_SECONDS = 60
 
-REGISTER_LOOP = f"""\
+# Arguments: <runner name> <scope> <secret file>, once per runner group. "registered" holds "<name>=<digest of its
+# secret file>" for each group registered with its current secret; a group missing from it (not yet, or its secret
+# changed) is registered on the next pass. RETRY_SECONDS and RECHECK_SECONDS are there for the tests.
+REGISTER_LOOP = """\
 registered=""
+register_all() {
+  now=""
+  status=0
+  while [ "$#" -ge 3 ]; do
+    entry="$1=$(sha256sum "$3" | cut -d ' ' -f 1)"
+    case " $registered " in
+      *" $entry "*) now="$now $entry" ;;
+      *)
+        if forgejo forgejo-cli actions register --name "$1" --scope "$2" --secret-file "$3" --keep-labels; then
+          echo "runner $1 registered (scope: ${2:-the whole instance})"
+          now="$now $entry"
+        else
+          echo "registering runner $1 failed (database not migrated yet, or scope $2 does not exist yet?)"
+          status=1
+        fi
+        ;;
+    esac
+    shift 3
+  done
+  registered="$now"
+  return "$status"
+}
 while true; do
-  current="$(sha256sum {SECRET_FILE} | cut -d ' ' -f 1)"
-  if [ "$current" != "$registered" ]; then
-    if forgejo forgejo-cli actions register --name "$RUNNER_NAME" --secret-file {SECRET_FILE} --keep-labels; then
-      registered="$current"
-      echo "runner $RUNNER_NAME registered"
-    else
-      echo "registering runner $RUNNER_NAME failed (database not migrated yet?); retrying in {RETRY_SECONDS}s"
-      sleep {RETRY_SECONDS}
-      continue
-    fi
+  if register_all "$@"; then
+    sleep "${RECHECK_SECONDS:-60}"
+  else
+    echo "retrying in ${RETRY_SECONDS:-10}s"
+    sleep "${RETRY_SECONDS:-10}"
   fi
-  sleep {RECHECK_SECONDS}
 done
 """
 
@@ -62,23 +79,28 @@ SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"c
 
 @dataclass(frozen=True)
 class RunnerRegistration:
+    """One runner group as the server registers it: its name, scope, and its key in the registration Secret."""
+
     runner_name: str
-    secret_name: str
+    scope: str
     secret_key: str
-    image: str
+
+    @property
+    def secret_file(self) -> str:
+        return f"{SECRET_MOUNT}/{self.runner_name}"
 
 
-def registration_values(registration: RunnerRegistration) -> dict[str, Any]:
-    """Chart values adding the registration sidecar and the Secret volume it reads."""
-    env = [{"name": name, "value": value} for name, value in FORGEJO_ENV.items()]
-    env.append({"name": "RUNNER_NAME", "value": registration.runner_name})
+def registration_values(registrations: list[RunnerRegistration], secret_name: str, image: str) -> dict[str, Any]:
+    """Chart values adding the registration sidecar and the Secret volume it reads, one file per group."""
+    arguments = [part for r in registrations for part in (r.runner_name, r.scope, r.secret_file)]
     return {
         "extraContainers": [
             {
                 "name": "runner-registration",
-                "image": registration.image,
-                "command": ["/bin/sh", "-c", REGISTER_LOOP],
-                "env": env,
+                "image": image,
+                # After the script come $0 (the name in its messages) and the groups' arguments.
+                "command": ["/bin/sh", "-c", REGISTER_LOOP, "runner-registration", *arguments],
+                "env": [{"name": name, "value": value} for name, value in FORGEJO_ENV.items()],
                 "volumeMounts": [
                     # "data" and "temp" are the chart's volumes, the ones the server uses.
                     {"name": "data", "mountPath": "/data"},
@@ -93,8 +115,8 @@ def registration_values(registration: RunnerRegistration) -> dict[str, Any]:
             {
                 "name": VOLUME_NAME,
                 "secret": {
-                    "secretName": registration.secret_name,
-                    "items": [{"key": registration.secret_key, "path": "token"}],
+                    "secretName": secret_name,
+                    "items": [{"key": r.secret_key, "path": r.runner_name} for r in registrations],
                 },
             }
         ],

@@ -248,6 +248,9 @@ def _image(value: str, *, exact: bool = False) -> str | None:
     if exact and not re.fullmatch(r"v?\d+\.\d+\.\d+(?:[-._]\w[\w.-]*)?", tag, re.ASCII):
         return (f"{value!r} has the moving tag {tag!r}, which a new release moves; pin an exact version such as "
                 "'28.3.0-dind' or '12.0.1', or a digest (@sha256:...)")  # fmt: skip
+    if not re.search(r"[0-9]", tag, re.ASCII):  # a job image: a version, which may be a major one ('20-bookworm')
+        return (f"{value!r} has the tag {tag!r}, which names no version and moves with every release (like 'lts' "
+                "or 'stable'); pin a version such as 'node:20-bookworm' or a digest (@sha256:...)")  # fmt: skip
     return None
 
 
@@ -278,6 +281,28 @@ def _runner_labels(labels: list[str]) -> list[str]:
     if problems:
         raise refusal(*problems)
     return labels
+
+
+_REPO_NAME = re.compile(r"[-.\w]{1,100}", re.ASCII)
+_RESERVED_REPO_SUFFIXES = (".git", ".wiki", ".rss", ".atom")
+
+
+def repo_name(value: str) -> str | None:
+    """Forgejo's repository names (v13, models/repo/repo.go): AlphaDashDot, at most 100 characters, not reserved."""
+    if len(value) > 100:
+        return f"is {len(value)} characters long; Forgejo allows at most 100"
+    if not _REPO_NAME.fullmatch(value):
+        return f"{value!r} is not a repository name: use letters, digits, '-', '_' and '.'"
+    if value.lower() in (".", "..", "-") or value.lower().endswith(_RESERVED_REPO_SUFFIXES):
+        return f"{value!r} is reserved by Forgejo (not '.', '..', '-', nor ending in .git, .wiki, .rss, .atom)"
+    return None
+
+
+def _runner_scope(value: str) -> str | None:
+    """What `forgejo-cli actions register --scope` takes: an owner (user or organisation) or owner/repository."""
+    owner, slash, repo = value.partition("/")
+    problem = first(_reserved, FORGEJO_NAME)(owner) or (repo_name(repo) if slash else None)
+    return f"{value!r} is not a scope 'owner' or 'owner/repository': {problem}" if problem else None
 
 
 def single_token(value: str) -> bool:
@@ -419,6 +444,8 @@ MinInterval = Annotated[str, rule(first(_duration, lambda v: f"{v!r} is below 1m
                                         "1m" if parse_duration(v) < 60 * 10**9 else None))]  # fmt: skip
 ExactImage = Annotated[str, rule(lambda value: _image(value, exact=True))]
 RunnerLabels = Annotated[list[Annotated[str, rule(_runner_label)]], AfterValidator(_runner_labels)]
+RunnerScope = Annotated[str, rule(_runner_scope, blank=True)]
+RepoName = Annotated[str, rule(repo_name)]
 Port = Annotated[int, rule(lambda n: None if 1 <= n <= 65535 else f"{n} is not a TCP port (1-65535)")]
 Capacity = Annotated[
     int, rule(lambda n: f"{n} is below 1; a runner needs room for at least one job" if n < 1 else None)

@@ -62,6 +62,8 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
         "dind_resources": resources(("100m", "2"), ("256Mi", "2Gi")),
         "runner_docker_cache_size": "",
         "runner_docker_cache_storage_class": "",
+        "runner_scope": "forgejo_admin",
+        "runner_groups": [AMD64_GROUP],
         "registry_ca": None,
         "runner_egress": {
             "enabled": True,
@@ -90,6 +92,22 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
     assert settings.tls_dns_names == ["git.goldentooth.net"]
     assert settings.runner_pod_security.labels() == {"pod-security.kubernetes.io/enforce": "privileged"}
     assert settings.api_url == "https://git.goldentooth.net"
+
+
+def test_the_flat_runner_keys_are_the_first_group_and_runner_groups_the_rest() -> None:
+    settings = parse_settings(goldentooth_config())
+
+    assert [group.model_dump() for group in settings.runners] == [
+        {
+            **AMD64_GROUP,
+            "name": "bramble-runner",
+            "labels": ["ubuntu-latest:docker://node:20-bookworm"],
+            "architecture": "",
+            "node_selector": {"node.kubernetes.io/disk-type": "nvme"},
+        },
+        AMD64_GROUP,
+    ]
+    assert settings.runners[1].pod_node_selector == {"kubernetes.io/arch": "amd64"}
 
 
 def test_seaweedfs_storage_warns_that_sqlite_is_unsafe_there() -> None:
@@ -122,6 +140,31 @@ def test_shared_layout_puts_server_and_runner_in_one_privileged_namespace() -> N
     assert settings.server_pod_security == PodSecurity(enforce="privileged", warn="restricted", audit="restricted")
     assert settings.runner_pod_security == settings.server_pod_security
     assert settings.shared
+
+
+AMD64_GROUP = {
+    "name": "amd64-runner",
+    "labels": ["ubuntu-latest-amd64:docker://node:20-bookworm"],
+    "capacity": 1,
+    "architecture": "amd64",
+    "node_selector": {},
+    "resources": resources(("100m", "2"), ("128Mi", "1Gi")),
+    "dind_resources": resources(("100m", "2"), ("256Mi", "2Gi")),
+    "docker_cache_size": "",
+    "docker_cache_storage_class": "",
+    "replicas": 1,
+    "scope": "forgejo_admin",
+}
+
+
+def _groups(change: dict[str, Any], *more: dict[str, Any]) -> str:
+    """runnerGroups as the CLI hands it over: goldentooth's amd64 group with ``change``, then ``more`` groups."""
+    amd64 = {
+        "name": "amd64-runner",
+        "architecture": "amd64",
+        "labels": ["ubuntu-latest-amd64:docker://node:20-bookworm"],
+    }
+    return json.dumps([{**amd64, **change}, *({**amd64, "name": "b", **group} for group in more)])
 
 
 KEY_REF = {"secret_name": "", "config_map_name": "ca", "key": "ca.crt"}
@@ -244,6 +287,15 @@ def test_fullname_override_changes_service_and_internal_url() -> None:
         ("resources", '{"limits": {"cpu": "16", "memory": "64Gi"}}'),
         ("runnerEgress", '{"allowCidrs": ["192.168.1.20/32", "0.0.0.0/0", "2001:db8::/32"]}'),
         ("runnerEgress", '{"allowNamespaces": ["docker-registry", "kube-system"]}'),
+        (
+            "runnerLabels",
+            '["node:docker://node:20", "deb:docker://debian:12.12", "n:docker://node@sha256:' + "a" * 64 + '"]',
+        ),
+        ("runnerScope", ""),
+        ("runnerScope", "goldentooth/mcp.server"),
+        ("runnerGroups", "[]"),
+        ("runnerGroups", _groups({"architecture": "arm64", "nodeSelector": {"kubernetes.io/arch": "arm64"}})),
+        ("runnerGroups", _groups({"replicas": 3, "resources": {"limits": {"memory": "4Gi"}}})),
     ],
 )
 def test_good_values_pass(key: str, value: str) -> None:
@@ -258,6 +310,63 @@ def test_a_ca_bundle_replaces_the_ca_from_the_cluster() -> None:
 
 # (key to change, bad value, key named in the error, words the reason must contain)
 BAD_CONFIGS = [
+    # Runner groups (issue 15): refused before anything registers, naming the group's key.
+    ("runnerGroups", _groups({"name": "bramble-runner"}), "runnerGroups[0].name", "already the name of runnerName"),
+    (
+        "runnerGroups",
+        _groups({}, {"name": "amd64-runner", "labels": ["b:host"]}),
+        "runnerGroups[1].name",
+        "of runnerGroups[0].name",
+    ),
+    ("runnerGroups", _groups({"name": "Amd64"}), "runnerGroups[0].name", "RFC 1123 label"),
+    ("runnerGroups", _groups({"name": "registration"}), "runnerGroups[0].name", "server side's registration Secret"),
+    (
+        "runnerGroups",
+        _groups({"labels": ["Ubuntu-Latest:docker://node:22-bookworm"]}),
+        "runnerGroups[0].labels[0]",
+        "which runnerLabels[0] names already",
+    ),
+    (
+        "runnerGroups",
+        _groups({}, {"name": "b", "labels": ["x:host", "ubuntu-latest-AMD64:host"]}),
+        "runnerGroups[1].labels[1]",
+        "which runnerGroups[0].labels[0] names already",
+    ),
+    (
+        "runnerGroups",
+        _groups({"labels": ["x:docker://node:latest"]}),
+        "runnerGroups[0].labels[0]",
+        "moving tag 'latest'",
+    ),
+    ("runnerGroups", _groups({"labels": ["x:docker://node"]}), "runnerGroups[0].labels[0]", "has no tag"),
+    ("runnerGroups", _groups({"labels": ["x:docker://node:lts"]}), "runnerGroups[0].labels[0]", "names no version"),
+    ("runnerGroups", _groups({"labels": []}), "runnerGroups[0].labels", "at least one label"),
+    ("runnerGroups", '[{"name": "x"}]', "runnerGroups[0].labels", "is required"),
+    ("runnerGroups", _groups({"architecture": "x86_64"}), "runnerGroups[0].architecture", "not one of arm64, amd64"),
+    (
+        "runnerGroups",
+        _groups({"nodeSelector": {"kubernetes.io/arch": "arm64"}}),
+        "runnerGroups[0].nodeSelector.kubernetes.io/arch",
+        "but architecture is 'amd64'",
+    ),
+    ("runnerGroups", _groups({"replicas": 2, "dockerCacheSize": "20Gi"}), "runnerGroups[0].replicas", "ReadWriteOnce"),
+    ("runnerGroups", _groups({"replicas": 0}), "runnerGroups[0].replicas", "below 1"),
+    (
+        "runnerGroups",
+        _groups({"dockerCacheStorageClass": "local-path"}),
+        "runnerGroups[0].dockerCacheStorageClass",
+        "cache off",
+    ),
+    ("runnerGroups", _groups({"scope": "forgejo admin"}), "runnerGroups[0].scope", "not a valid Forgejo user name"),
+    ("runnerGroups", _groups({"capacity": 0}), "runnerGroups[0].capacity", "below 1"),
+    ("runnerGroups", _groups({"tolerations": []}), "runnerGroups[0]", "unknown field 'tolerations'"),
+    ("runnerGroups", '{"name": "x"}', "runnerGroups", "must be a list"),
+    ("runnerName", "registration", "runnerName", "server side's registration Secret"),
+    ("runnerLabels", '["ubuntu-latest:docker://node:current"]', "runnerLabels[0]", "names no version"),
+    ("runnerScope", "admin", "runnerScope", "reserved by Forgejo"),
+    ("runnerScope", "forgejo_admin/mcp.git", "runnerScope", "reserved by Forgejo"),
+    ("runnerScope", "forgejo_admin/", "runnerScope", "not a repository name"),
+    ("runnerScope", "forgejo_admin/mcp/x", "runnerScope", "not a repository name"),
     ("hostname", "Git.Goldentooth.net", "hostname", "RFC 1123"),
     ("hostname", "git", "hostname", "fully qualified"),
     ("hostname", "10.0.0.5", "hostname", "IP address"),

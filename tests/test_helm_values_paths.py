@@ -13,7 +13,7 @@ import pytest
 
 from components.config import parse_settings
 from components.forgejo_values import forgejo_values
-from components.runner_registration import RunnerRegistration
+from components.runner_registration import RunnerRegistration, registration_values
 from tests import reference
 from tests.stack import goldentooth_config
 
@@ -54,8 +54,10 @@ CONFIGS = {
         "serverPodSecurity": '{"enforce": "privileged"}',
     },
 }
-REGISTRATION = RunnerRegistration(
-    runner_name="bramble-runner", secret_name="forgejo-runner-registration", secret_key="token", image="forgejo:13.0.3"
+REGISTRATION = registration_values(
+    [RunnerRegistration("bramble-runner", "", "token"), RunnerRegistration("amd64-runner", "forgejo_admin", "token-x")],
+    "forgejo-runner-registration",
+    "forgejo:13.0.3",
 )
 
 

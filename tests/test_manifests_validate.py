@@ -36,6 +36,10 @@ CONFIGS = {
         "namespaceLayout": "shared",
         "serverPodSecurity": '{"enforce": "privileged"}',
     },
+    "runner-group-with-cache-and-replicas": {
+        "runnerGroups": '[{"name": "cached", "labels": ["c:host"], "dockerCacheSize": "20Gi", '
+        '"dockerCacheStorageClass": "local-path"}, {"name": "many", "labels": ["m:host"], "replicas": 3}]'
+    },
     "runner-cache-and-ca": {
         "runnerDockerCacheSize": "50Gi",
         "registryCa": '{"registry": "registry.goldentooth.net:5000", "configMapName": "step-ca"}',

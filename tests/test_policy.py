@@ -459,12 +459,26 @@ def test_every_policy_passes_the_program(overrides: dict[str, str]) -> None:
 def test_shared_layout_needs_the_pack_told_its_runner_namespace() -> None:
     run = run_program({"namespaceLayout": "shared", "serverPodSecurity": '{"enforce": "privileged"}'})
 
-    assert list(_program_violations(run)) == [
-        "privileged-only-in-runner-namespace: Deployment forgejo/forgejo-runner: container 'dind' (initContainers) "
+    assert sorted(_program_violations(run)) == [
+        f"privileged-only-in-runner-namespace: Deployment forgejo/{deployment}: container 'dind' (initContainers) "
         "is privileged in namespace 'forgejo'; privileged containers may only run in the runner namespace "
         "'forgejo-runner'"
+        for deployment in ("forgejo-runner-amd64-runner", "forgejo-runner")  # sorted: '-' before ':'
     ]
     assert list(_program_violations(run, {"runnerNamespace": "forgejo"})) == []
+
+
+def test_every_runner_group_is_in_the_one_namespace_the_pack_allows() -> None:
+    """Groups share the runner namespace, so the pack's one allowed namespace covers each of them and no other."""
+    run = run_program()
+    deployments = [r for r in run.resources if r.typ == DEPLOYMENT]
+
+    assert sorted((r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]) for r in deployments) == [
+        ("forgejo-runner", "forgejo-runner"),
+        ("forgejo-runner", "forgejo-runner-amd64-runner"),
+    ]
+    assert list(_program_violations(run)) == []
+    assert len(list(_program_violations(run, {"runnerNamespace": "ci-runners"}))) == 2
 
 
 def test_program_with_a_plaintext_secret_in_its_runner_config_map_is_refused() -> None:

@@ -236,6 +236,7 @@ def test_components_use_one_type_token_scheme(goldentooth: ProgramRun) -> None:
 
     assert components == [
         "goldentooth:index:ActionsRunner",
+        "goldentooth:index:ActionsRunner",
         "goldentooth:index:ForgejoServer",
         "goldentooth:index:GatewayRoute",
         "goldentooth:index:Mirrors",
@@ -259,6 +260,10 @@ def test_stack_outputs_form_the_documented_contract(goldentooth: ProgramRun) -> 
         "tls_dns_names": ["git.goldentooth.net"],
         "runner_name": "bramble-runner",
         "runner_labels": ["ubuntu-latest:docker://node:20-bookworm"],
+        "runner_groups": [
+            {"name": "bramble-runner", "labels": ["ubuntu-latest:docker://node:20-bookworm"]},
+            {"name": "amd64-runner", "labels": ["ubuntu-latest-amd64:docker://node:20-bookworm"]},
+        ],
         "mirrors": {
             "forgejo_admin/mcp": {
                 "html_url": "https://git.goldentooth.net/forgejo_admin/mcp",
@@ -275,7 +280,10 @@ def test_stack_outputs_form_the_documented_contract(goldentooth: ProgramRun) -> 
 def test_supplied_admin_password_is_used_instead_of_generating_one() -> None:
     run = run_program(secrets={"adminPassword": "supplied-password-42"})
 
-    assert [r.name for r in run.of_type(GENERATED_SECRET)] == ["forgejo-runner-secret"]
+    assert sorted(r.name for r in run.of_type(GENERATED_SECRET)) == [
+        "forgejo-runner-amd64-runner-secret",
+        "forgejo-runner-secret",
+    ]
     assert run.one(SECRET, "forgejo-admin").inputs["stringData"]["value"]["password"] == "supplied-password-42"
     assert run.exports["admin_password"] == "supplied-password-42"
     assert "admin_password" in run.secret_exports

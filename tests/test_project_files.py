@@ -72,4 +72,8 @@ def test_the_goldentooth_stack_previews_with_no_secret_set() -> None:
     """Every secret is generated: with the stack file's encrypted values left out, nothing is missing."""
     run = run_program()
 
-    assert sorted(r.name for r in run.of_type(GENERATED_SECRET)) == ["forgejo-admin-password", "forgejo-runner-secret"]
+    assert sorted(r.name for r in run.of_type(GENERATED_SECRET)) == [
+        "forgejo-admin-password",
+        "forgejo-runner-amd64-runner-secret",
+        "forgejo-runner-secret",
+    ]

@@ -45,12 +45,20 @@ def goldentooth() -> ProgramRun:
     return run_program()
 
 
-def pod_spec(run: ProgramRun) -> dict[str, Any]:
-    return manifests.as_manifest(run.one(DEPLOYMENT).inputs)["spec"]["template"]["spec"]
+FIRST_GROUP = "forgejo-runner-deployment"
+AMD64_GROUP = "forgejo-runner-amd64-runner-deployment"
 
 
-def containers_by_name(run: ProgramRun) -> dict[str, dict[str, Any]]:
-    spec = pod_spec(run)
+def deployment(run: ProgramRun, name: str = FIRST_GROUP) -> dict[str, Any]:
+    return manifests.as_manifest(run.one(DEPLOYMENT, name).inputs)
+
+
+def pod_spec(run: ProgramRun, name: str = FIRST_GROUP) -> dict[str, Any]:
+    return deployment(run, name)["spec"]["template"]["spec"]
+
+
+def containers_by_name(run: ProgramRun, name: str = FIRST_GROUP) -> dict[str, dict[str, Any]]:
+    spec = pod_spec(run, name)
     return {c["name"]: c for c in [*spec["initContainers"], *spec["containers"]]}
 
 
@@ -76,11 +84,26 @@ def test_each_side_keeps_the_shared_secret_in_its_own_namespace(
 
     assert secret.inputs["metadata"]["name"] == secret_name
     assert secret.inputs["metadata"]["namespace"] == namespace
-    assert secret.inputs["stringData"] == {
-        SECRET_SIG_KEY: SECRET_SIG_VALUE,
-        "value": {"token": GENERATED_RUNNER_SECRET},
-    }
+    assert secret.inputs["stringData"][SECRET_SIG_KEY] == SECRET_SIG_VALUE
+    assert secret.inputs["stringData"]["value"]["token"] == GENERATED_RUNNER_SECRET
     assert secret.parent_type_and_name[0] == parent
+
+
+def test_each_group_has_its_own_generated_secret_on_both_sides(goldentooth: ProgramRun) -> None:
+    generated = goldentooth.one(GENERATED_SECRET, "forgejo-runner-amd64-runner-secret")
+    registration = goldentooth.one(SECRET, "forgejo-runner-registration").inputs["stringData"]["value"]
+    runner_side = goldentooth.one(SECRET, "forgejo-runner-amd64-runner-secret")
+
+    assert {key: generated.inputs[key] for key in ("kind", "length")} == {"kind": "hex", "length": 20}
+    assert generated.parent_type_and_name == ("goldentooth:index:ForgejoServer", "forgejo")
+    assert sorted(registration) == ["token", "token-amd64-runner"]
+    assert runner_side.inputs["metadata"] == {
+        "name": "forgejo-runner-amd64-runner",
+        "namespace": "forgejo-runner",
+        "labels": runner_side.inputs["metadata"]["labels"],
+    }
+    assert runner_side.inputs["stringData"]["value"] == {"token": GENERATED_RUNNER_SECRET}
+    assert runner_side.parent_type_and_name == ("goldentooth:index:ActionsRunner", "forgejo-runner-amd64-runner")
 
 
 def test_registration_sidecar_registers_from_the_forgejo_pod(goldentooth: ProgramRun) -> None:
@@ -90,7 +113,14 @@ def test_registration_sidecar_registers_from_the_forgejo_pod(goldentooth: Progra
         {
             "name": "runner-registration",
             "image": "code.forgejo.org/forgejo/forgejo:13.0.3-rootless",
-            "command": ["/bin/sh", "-c", REGISTER_LOOP],
+            "command": [
+                "/bin/sh",
+                "-c",
+                REGISTER_LOOP,
+                "runner-registration",
+                *("bramble-runner", "forgejo_admin", "/run/forgejo-runner-secret/bramble-runner"),
+                *("amd64-runner", "forgejo_admin", "/run/forgejo-runner-secret/amd64-runner"),
+            ],
             "env": [
                 {"name": "GITEA_APP_INI", "value": "/data/gitea/conf/app.ini"},
                 {"name": "GITEA_CUSTOM", "value": "/data/gitea"},
@@ -98,7 +128,6 @@ def test_registration_sidecar_registers_from_the_forgejo_pod(goldentooth: Progra
                 {"name": "GITEA_TEMP", "value": "/tmp/gitea"},
                 {"name": "TMPDIR", "value": "/tmp/gitea"},
                 {"name": "HOME", "value": "/data/gitea/git"},
-                {"name": "RUNNER_NAME", "value": "bramble-runner"},
             ],
             "volumeMounts": [
                 {"name": "data", "mountPath": "/data"},
@@ -120,22 +149,15 @@ def test_registration_sidecar_registers_from_the_forgejo_pod(goldentooth: Progra
             "name": "runner-shared-secret",
             "secret": {
                 "secretName": "forgejo-runner-registration",
-                "items": [{"key": "token", "path": "token"}],
+                "items": [
+                    {"key": "token", "path": "bramble-runner"},
+                    {"key": "token-amd64-runner", "path": "amd64-runner"},
+                ],
             },
         }
     ]
     # The sidecar runs the exact image the server runs.
     assert values["image"]["fullOverride"] == values["extraContainers"][0]["image"]
-
-
-def test_registration_loop_reads_the_secret_from_a_file_and_follows_rotation() -> None:
-    register = (
-        'forgejo forgejo-cli actions register --name "$RUNNER_NAME" '
-        "--secret-file /run/forgejo-runner-secret/token --keep-labels"
-    )
-    assert register in REGISTER_LOOP
-    assert 'current="$(sha256sum /run/forgejo-runner-secret/token' in REGISTER_LOOP
-    assert "--secret " not in REGISTER_LOOP
 
 
 def test_register_init_container_uses_plain_http_and_a_secret_key_ref(goldentooth: ProgramRun) -> None:
@@ -203,7 +225,7 @@ def test_dind_is_a_native_sidecar_listening_on_the_unix_socket_only(goldentooth:
 
 
 def test_runner_pod_shape(goldentooth: ProgramRun) -> None:
-    deployment = manifests.as_manifest(goldentooth.one(DEPLOYMENT).inputs)
+    deployment = manifests.as_manifest(goldentooth.one(DEPLOYMENT, FIRST_GROUP).inputs)
     spec = deployment["spec"]
 
     assert deployment["metadata"]["name"] == "forgejo-runner"
@@ -225,7 +247,7 @@ def test_runner_pod_shape(goldentooth: ProgramRun) -> None:
 
 
 def test_grace_period_is_longer_than_the_runner_shutdown_timeout(goldentooth: ProgramRun) -> None:
-    config = yaml.safe_load(goldentooth.one(CONFIG_MAP).inputs["data"]["config.yaml"])
+    config = yaml.safe_load(goldentooth.one(CONFIG_MAP, "forgejo-runner-config").inputs["data"]["config.yaml"])
     shutdown_seconds = 15 * 60
     assert config["runner"]["shutdown_timeout"] == "15m"
     assert pod_spec(goldentooth)["terminationGracePeriodSeconds"] > shutdown_seconds
@@ -249,7 +271,7 @@ def _key_paths(tree: dict[str, Any], prefix: str = "") -> set[str]:
 
 
 def test_every_runner_config_key_exists_in_the_runner_example(goldentooth: ProgramRun) -> None:
-    written = yaml.safe_load(goldentooth.one(CONFIG_MAP).inputs["data"]["config.yaml"])
+    written = yaml.safe_load(goldentooth.one(CONFIG_MAP, "forgejo-runner-config").inputs["data"]["config.yaml"])
 
     assert _key_paths(written) - _key_paths(RUNNER_EXAMPLE) == set()
 
@@ -258,14 +280,14 @@ def test_config_change_rolls_the_pod(goldentooth: ProgramRun) -> None:
     more_capacity = run_program({"runnerCapacity": "2"})
 
     def checksum(run: ProgramRun) -> str:
-        return run.one(DEPLOYMENT).inputs["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        return run.one(DEPLOYMENT, FIRST_GROUP).inputs["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
 
     assert len(checksum(goldentooth)) == 64
     assert checksum(more_capacity) != checksum(goldentooth)
 
 
 def test_a_new_shared_secret_version_rolls_the_pod(goldentooth: ProgramRun) -> None:
-    annotations = goldentooth.one(DEPLOYMENT).inputs["spec"]["template"]["metadata"]["annotations"]
+    annotations = goldentooth.one(DEPLOYMENT, FIRST_GROUP).inputs["spec"]["template"]["metadata"]["annotations"]
 
     assert annotations["goldentooth.net/runner-secret-version"] == SECRET_RESOURCE_VERSION
     assert GENERATED_RUNNER_SECRET not in repr(annotations)
@@ -318,7 +340,11 @@ def test_supplied_runner_secret_replaces_the_generated_one() -> None:
     supplied = "fedcba9876543210fedcba9876543210fedcba98"
     run = run_program(secrets={"runnerSecret": supplied})
 
-    assert [r.name for r in run.of_type(GENERATED_SECRET)] == ["forgejo-admin-password"]
+    # It is the first group's; another group's is generated still.
+    assert sorted(r.name for r in run.of_type(GENERATED_SECRET)) == [
+        "forgejo-admin-password",
+        "forgejo-runner-amd64-runner-secret",
+    ]
     assert run.one(SECRET, "forgejo-runner-secret").inputs["stringData"]["value"] == {"token": supplied}
 
 
@@ -330,7 +356,7 @@ def test_instance_url_follows_the_computed_service_name() -> None:
 
 
 def test_runner_starts_after_the_forgejo_release(goldentooth: ProgramRun) -> None:
-    deployment = goldentooth.one(DEPLOYMENT)
+    deployment = goldentooth.one(DEPLOYMENT, FIRST_GROUP)
 
     assert any(d.endswith("::forgejo-release") for d in deployment.dependencies)
     assert deployment.parent_type_and_name == ("goldentooth:index:ActionsRunner", "forgejo-runner")
@@ -363,7 +389,7 @@ def test_privileged_containers_only_in_the_runner_namespace(overrides: dict[str,
         for container in [*spec.get("initContainers", []), *spec["containers"]]
         if container.get("securityContext", {}).get("privileged")
     ]
-    assert privileged == [(runner_namespace, "dind")]
+    assert privileged == [(runner_namespace, "dind"), (runner_namespace, "dind")]  # one per runner group
 
 
 def test_no_secret_value_in_pod_specs_or_config_maps(goldentooth: ProgramRun) -> None:
@@ -377,8 +403,10 @@ def test_no_secret_value_in_pod_specs_or_config_maps(goldentooth: ProgramRun) ->
         for env in container.get("env", [])
         if "SECRET" in env["name"]
     ]
-    assert env_values == [
-        {"name": "FORGEJO_RUNNER_SECRET", "valueFrom": {"secretKeyRef": {"name": "forgejo-runner", "key": "token"}}}
+    # Sorted: the groups' Deployments register in no fixed order.
+    assert sorted(env_values, key=repr) == [
+        {"name": "FORGEJO_RUNNER_SECRET", "valueFrom": {"secretKeyRef": {"name": name, "key": "token"}}}
+        for name in ("forgejo-runner", "forgejo-runner-amd64-runner")
     ]
 
 
@@ -386,3 +414,92 @@ def test_runner_outputs(goldentooth: ProgramRun) -> None:
     assert goldentooth.exports["runner_name"] == "bramble-runner"
     assert goldentooth.exports["runner_labels"] == ["ubuntu-latest:docker://node:20-bookworm"]
     assert goldentooth.exports["runner_namespace"] == "forgejo-runner"
+
+
+def _names(run: ProgramRun, parent: str) -> list[tuple[str, str, str]]:
+    """(type, Pulumi name, Kubernetes name) of every child of one runner group's component."""
+    return sorted(
+        (r.typ, r.name, r.inputs["metadata"]["name"])
+        for r in run.resources
+        if r.parent_type_and_name == ("goldentooth:index:ActionsRunner", parent)
+    )
+
+
+def test_the_first_group_keeps_the_names_it_had_before_there_were_groups(goldentooth: ProgramRun) -> None:
+    assert _names(goldentooth, "forgejo-runner") == [
+        (DEPLOYMENT, "forgejo-runner-deployment", "forgejo-runner"),
+        (CONFIG_MAP, "forgejo-runner-config", "forgejo-runner-config"),
+        (SECRET, "forgejo-runner-secret", "forgejo-runner"),
+    ]
+
+
+def test_another_group_is_named_forgejo_runner_and_its_name() -> None:
+    run = run_program(
+        {"runnerGroups": '[{"name": "amd64-runner", "labels": ["x:docker://node:20-bookworm"], '
+         '"dockerCacheSize": "20Gi"}]'}
+    )  # fmt: skip
+
+    assert _names(run, "forgejo-runner-amd64-runner") == [
+        (DEPLOYMENT, "forgejo-runner-amd64-runner-deployment", "forgejo-runner-amd64-runner"),
+        (CONFIG_MAP, "forgejo-runner-amd64-runner-config", "forgejo-runner-amd64-runner-config"),
+        (PVC, "forgejo-runner-amd64-runner-docker-cache", "forgejo-runner-amd64-runner-docker"),
+        (SECRET, "forgejo-runner-amd64-runner-secret", "forgejo-runner-amd64-runner"),
+    ]
+    assert {"name": "docker-cache", "persistentVolumeClaim": {"claimName": "forgejo-runner-amd64-runner-docker"}} in (
+        pod_spec(run, AMD64_GROUP)["volumes"]
+    )
+    assert run.of_type(PVC)[0].parent_type_and_name[1] == "forgejo-runner-amd64-runner"
+
+
+def test_the_amd64_group_runs_on_x86_64_nodes_with_its_own_config_and_secret(goldentooth: ProgramRun) -> None:
+    amd64 = deployment(goldentooth, AMD64_GROUP)
+    template = amd64["spec"]["template"]["spec"]
+    config = yaml.safe_load(
+        goldentooth.one(CONFIG_MAP, "forgejo-runner-amd64-runner-config").inputs["data"]["config.yaml"]
+    )
+
+    assert amd64["metadata"]["name"] == "forgejo-runner-amd64-runner"
+    assert amd64["metadata"]["namespace"] == "forgejo-runner"
+    assert amd64["spec"]["selector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "forgejo-runner", "app.kubernetes.io/instance": "amd64-runner"}
+    }
+    assert template["nodeSelector"] == {"kubernetes.io/arch": "amd64"}
+    assert {"name": "runner-config", "configMap": {"name": "forgejo-runner-amd64-runner-config"}} in template["volumes"]
+    register = containers_by_name(goldentooth, AMD64_GROUP)["register"]
+    assert register["command"][register["command"].index("--name") + 1] == "amd64-runner"
+    assert register["env"][0]["valueFrom"]["secretKeyRef"] == {"name": "forgejo-runner-amd64-runner", "key": "token"}
+    assert config["runner"]["labels"] == ["ubuntu-latest-amd64:docker://node:20-bookworm"]
+
+
+def test_replicas_and_architecture_reach_the_deployment() -> None:
+    run = run_program(
+        {"runnerGroups": '[{"name": "pis", "labels": ["pi:docker://node:20-bookworm"], "replicas": 3, '
+         '"architecture": "arm64", "nodeSelector": {"node.kubernetes.io/disk-type": "nvme"}}]'}
+    )  # fmt: skip
+    pis = deployment(run, "forgejo-runner-pis-deployment")
+
+    assert pis["spec"]["replicas"] == 3
+    assert pis["spec"]["template"]["spec"]["nodeSelector"] == {
+        "node.kubernetes.io/disk-type": "nvme",
+        "kubernetes.io/arch": "arm64",
+    }
+
+
+def test_adoption_imports_only_the_first_group() -> None:
+    run = run_program(
+        {
+            "adoption": '{"enabled": true, "releaseName": "forgejo-forgejo"}',
+            "namespaceLayout": "shared",
+            "serverPodSecurity": '{"enforce": "privileged"}',
+        }
+    )
+    amd64 = [r for r in run.resources if r.parent_type_and_name[1] == "forgejo-runner-amd64-runner"]
+
+    assert sorted(r.name for r in amd64) == [
+        "forgejo-runner-amd64-runner-config",
+        "forgejo-runner-amd64-runner-deployment",
+        "forgejo-runner-amd64-runner-secret",
+    ]
+    assert [(r.name, r.import_id, r.ignore_changes) for r in amd64 if r.import_id or r.ignore_changes] == []
+    assert all("pulumi.com/patchForce" not in (r.inputs["metadata"].get("annotations") or {}) for r in amd64)
+    assert run.one(DEPLOYMENT, FIRST_GROUP).import_id == "forgejo/forgejo-runner"

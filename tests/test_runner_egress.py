@@ -97,12 +97,15 @@ def test_goldentooth_runner_pods_reach_dns_forgejo_the_gateway_the_registry_and_
     )
 
 
-def test_the_runner_deployment_carries_the_labels_the_policy_selects() -> None:
-    template_labels = (
-        run_program().one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["metadata"]["labels"]
-    )
+def test_every_runner_groups_deployment_carries_the_labels_the_policy_selects() -> None:
+    deployments = run_program().of_type("kubernetes:apps/v1:Deployment")
 
-    assert RUNNER_PODS["matchLabels"].items() <= template_labels.items()
+    assert sorted(d.name for d in deployments) == [
+        "forgejo-runner-amd64-runner-deployment",
+        "forgejo-runner-deployment",
+    ]
+    for deployment in deployments:
+        assert RUNNER_PODS["matchLabels"].items() <= deployment.inputs["spec"]["template"]["metadata"]["labels"].items()
 
 
 def test_shared_layout_fences_the_runner_pods_in_the_server_namespace_not_forgejo() -> None:

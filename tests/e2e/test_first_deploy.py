@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.e2e.cluster import ApiError, Cluster
 from tests.e2e.conftest import ClusterForgejo, new_project
@@ -23,6 +24,7 @@ from tests.e2e.pulumi_cli import ROOT, STACK, PulumiProject
 from tests.e2e.readme import command_starting, deploy_steps
 
 NVME_NODES = {"bramble-1", "bramble-2", "bramble-3"}
+AMD64_NODES = {"velaryon"}
 STACK_FILE = f"Pulumi.{STACK}.yaml"
 UPSTREAM_TOKEN = "ghp_e2eUpstreamToken0123456789abcdefABCD"
 DATA_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:PersistentVolumeClaim", "Mirror", "Namespace")
@@ -122,14 +124,50 @@ def test_the_route_points_at_the_service_the_chart_made(deployed: PulumiProject,
     ]
 
 
-def test_runner_pods_run_only_on_nvme_nodes(deployed: PulumiProject, cluster: Cluster) -> None:
-    runners = pods(cluster, "forgejo-runner", "app.kubernetes.io/name=forgejo-runner")
+@pytest.mark.parametrize(
+    ("deployment", "group", "nodes", "label"),
+    [
+        ("forgejo-runner", "bramble-runner", NVME_NODES, "ubuntu-latest:docker://node:20-bookworm"),
+        ("forgejo-runner-amd64-runner", "amd64-runner", AMD64_NODES, "ubuntu-latest-amd64:docker://node:20-bookworm"),
+    ],
+    ids=["arm64-nvme", "amd64"],
+)
+def test_each_runner_group_is_available_on_its_own_nodes(
+    deployed: PulumiProject, cluster: Cluster, deployment: str, group: str, nodes: set[str], label: str
+) -> None:
+    live = cluster.get(f"/apis/apps/v1/namespaces/forgejo-runner/deployments/{deployment}")
+    runners = pods(
+        cluster, "forgejo-runner", f"app.kubernetes.io/name=forgejo-runner,app.kubernetes.io/instance={group}"
+    )
 
-    assert runners
-    assert {pod["spec"]["nodeName"] for pod in runners} <= NVME_NODES
+    assert {c["type"]: c["status"] for c in live["status"]["conditions"]}["Available"] == "True"
+    assert live["status"]["availableReplicas"] == 1
+    assert len(runners) == 1
+    assert {pod["spec"]["nodeName"] for pod in runners} <= nodes
     assert all(ready(pod) for pod in runners)
     dind = next(c for c in runners[0]["spec"]["initContainers"] if c["name"] == "dind")
     assert dind["securityContext"]["privileged"] is True
+    config = cluster.get(f"/api/v1/namespaces/forgejo-runner/configmaps/{deployment}-config")
+    assert yaml.safe_load(config["data"]["config.yaml"])["runner"]["labels"] == [label]
+    secret = cluster.get(f"/api/v1/namespaces/forgejo-runner/secrets/{deployment}")
+    assert re.fullmatch(r"[0-9a-f]{40}", base64.b64decode(secret["data"]["token"]).decode())
+
+
+def test_the_server_side_holds_each_groups_secret_and_registers_each_group(
+    deployed: PulumiProject, cluster: Cluster
+) -> None:
+    registration = "forgejo-runner-registration"
+    first = secret_value(cluster, "forgejo-runner", "forgejo-runner", "token")
+    amd64 = secret_value(cluster, "forgejo-runner", "forgejo-runner-amd64-runner", "token")
+    (server,) = pods(cluster, "forgejo", "app.kubernetes.io/name=forgejo")
+    sidecar = next(c for c in server["spec"]["containers"] if c["name"] == "runner-registration")
+
+    assert secret_value(cluster, "forgejo", registration, "token") == first
+    assert secret_value(cluster, "forgejo", registration, "token-amd64-runner") == amd64 != first
+    assert sidecar["command"][4:] == [
+        *("bramble-runner", "forgejo_admin", "/run/forgejo-runner-secret/bramble-runner"),
+        *("amd64-runner", "forgejo_admin", "/run/forgejo-runner-secret/amd64-runner"),
+    ]
 
 
 def test_forgejo_pod_with_its_registration_sidecar_is_admitted_under_baseline(
