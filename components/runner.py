@@ -13,7 +13,6 @@ from components.cluster import (
     RUNNER_SECRET_KEY,
     RUNNER_SECRET_NAME,
     common_labels,
-    import_id,
     object_meta,
     opaque_secret,
 )
@@ -212,18 +211,7 @@ class ActionsRunner(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:ActionsRunner", name, None, opts)
-        namespace, adoption = settings.runner_namespace, settings.adoption
-
-        def adopted(object_name: str, *, kept_as_is: tuple[str, ...] = ()) -> pulumi.ResourceOptions:
-            """Import options for a taken-over object.
-
-            ``kept_as_is`` names the inputs left untouched on the takeover run: the seed's runner differs in
-            what only a replacement can change (its selector; a ConfigMap's data), and Pulumi cannot import an
-            object and replace it in one update. The update after the takeover replaces them.
-            """
-            import_from = import_id(adoption, object_name, namespace)
-            return pulumi.ResourceOptions(import_=import_from, ignore_changes=list(kept_as_is) if import_from else None)
-
+        namespace = settings.runner_namespace
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         labels = {
             **common_labels("runner"),
@@ -236,17 +224,14 @@ class ActionsRunner(pulumi.ComponentResource):
             RUNNER_SECRET_NAME,
             namespace,
             {RUNNER_SECRET_KEY: shared_secret},
-            pulumi.ResourceOptions.merge(child, adopted(RUNNER_SECRET_NAME)),
-            adopted=adoption is not None,
+            child,
         )
         config_yaml = runner_config_yaml(settings)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata=object_meta(
-                name=CONFIG_MAP_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
-            ),
+            metadata=object_meta(name=CONFIG_MAP_NAME, namespace=namespace, labels=labels),
             data={"config.yaml": config_yaml},
-            opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME, kept_as_is=("metadata", "data"))),
+            opts=child,
         )
         dependencies: list[pulumi.Resource] = [*depends_on, secret, config_map]
         if settings.runner_docker_cache_size:
@@ -269,18 +254,13 @@ class ActionsRunner(pulumi.ComponentResource):
 
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=object_meta(
-                name=DEPLOYMENT_NAME, namespace=namespace, labels=labels, adopted=adoption is not None
-            ),
+            metadata=object_meta(name=DEPLOYMENT_NAME, namespace=namespace, labels=labels),
             # A plain dict in the SDK's snake_case; the SDK maps it to the API's camelCase.
             spec=cast(
                 k8s.apps.v1.DeploymentSpecArgsDict,
                 _deployment_spec(settings, labels, config_yaml, _resource_version(secret)),
             ),
-            opts=pulumi.ResourceOptions.merge(
-                pulumi.ResourceOptions(parent=self, depends_on=dependencies),
-                adopted(DEPLOYMENT_NAME, kept_as_is=("metadata", "spec")),
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=dependencies),
         )
         self.name: pulumi.Output[str] = pulumi.Output.from_input(settings.runner_name)
         self.labels: pulumi.Output[list[str]] = pulumi.Output.from_input(list(settings.runner_labels))
