@@ -11,9 +11,13 @@ from components.namespaces import Namespaces
 from components.route import GatewayRoute
 from components.runner import ActionsRunner, object_name
 from components.runner_egress import RunnerEgress
+from components.takeover import register_takeover
 
 # 1. Config: every key validated before anything is registered.
 settings, secrets = load_settings()
+# Taking over what Flux deployed (the adoption block): the seed's objects are imported and force-applied by one
+# transform over every resource registered after it.
+register_takeover(settings)
 
 # 2. Namespaces: the server's enforces baseline; only the runner's admits privileged pods.
 namespaces = Namespaces("forgejo", settings)

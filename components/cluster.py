@@ -13,15 +13,10 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import Adoption
-
 PART_OF = "goldentooth-forgejo"
 # The runner side's Secret, named as in the seed (Secret forgejo-runner, key token).
 RUNNER_SECRET_NAME = "forgejo-runner"
 RUNNER_SECRET_KEY = "token"
-# An adopted object's fields are still owned by the field manager that created it (Flux's kustomize-controller),
-# and server-side apply refuses to change them (an HTTPRoute's atomic rules, say) without force.
-TAKEN_OVER = {"pulumi.com/patchForce": "true"}
 
 
 def common_labels(component: str) -> dict[str, str]:
@@ -38,13 +33,8 @@ def object_meta(
     namespace: str | None = None,
     labels: dict[str, str] | None = None,
     annotations: dict[str, str] | None = None,
-    *,
-    adopted: bool = False,
 ) -> k8s.meta.v1.ObjectMetaArgs:
-    """Metadata as the SDK's typed args (mypy checks the names); ``adopted`` marks an object taken over from
-    another manager (``TAKEN_OVER``)."""
-    if adopted:
-        annotations = {**(annotations or {}), **TAKEN_OVER}
+    """Metadata as the SDK's typed args (mypy checks the names)."""
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=labels, annotations=annotations)
 
 
@@ -54,17 +44,10 @@ def opaque_secret(
     namespace: str,
     string_data: Mapping[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
-    *,
-    adopted: bool = False,
 ) -> k8s.core.v1.Secret:
     """A Secret for pods to read by secretKeyRef or volume; pulumi-kubernetes keeps its data secret in state."""
-    metadata = object_meta(secret_name, namespace, common_labels("secret"), adopted=adopted)
+    metadata = object_meta(secret_name, namespace, common_labels("secret"))
     return k8s.core.v1.Secret(resource_name, metadata=metadata, type="Opaque", string_data=string_data, opts=opts)
-
-
-def import_id(adoption: Adoption | None, name: str, namespace: str | None = None) -> str | None:
-    """The ``import_`` option's value for an adopted object; None for a fresh install or after the takeover."""
-    return adoption.import_id(name, namespace) if adoption else None
 
 
 def existing_value(

@@ -219,9 +219,10 @@ class RunnerEgress(v.Model):
 
 
 class Adoption(v.Model):
-    """Taking over the objects Flux deployed. The names hold while this block is in the config; ``enabled`` adds
-    Pulumi's ``import_`` for the takeover run only. Secrets of an adopted install are read, never generated: a new
-    admin password would lock the mirror provider out, a new runner secret would unregister the runner."""
+    """Taking over the objects Flux deployed (components/takeover.py). The names hold while this block is in the
+    config; ``enabled`` imports the objects, on the takeover run only. Secrets of an adopted install are read, never
+    generated: a new admin password would lock the mirror provider out, a new runner secret would unregister the
+    runner."""
 
     enabled: bool = Field(description="true (import the existing objects on the takeover run) or false (after it)")
     release_name: v.HelmReleaseName = Field(
@@ -229,10 +230,6 @@ class Adoption(v.Model):
     )
     admin_secret: v.DnsSubdomain = "forgejo-admin"
     data_claim: v.DnsSubdomain = "gitea-shared-storage"
-
-    def import_id(self, name: str, namespace: str | None = None) -> str | None:
-        """Pulumi's import ID for a Kubernetes object ("<namespace>/<name>"), or None when not importing."""
-        return (f"{namespace}/{name}" if namespace else name) if self.enabled else None
 
 
 _TLS_MODE_WHY = (

@@ -6,14 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.cluster import (
-    RUNNER_SECRET_KEY,
-    RUNNER_SECRET_NAME,
-    existing_value,
-    import_id,
-    object_meta,
-    opaque_secret,
-)
+from components.cluster import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, existing_value, object_meta, opaque_secret
 from components.config import Adoption, Settings
 from components.forgejo_values import forgejo_values
 from components.generated_secret import HEX, PASSWORD, GeneratedSecret
@@ -49,16 +42,11 @@ class ForgejoServer(pulumi.ComponentResource):
             admin_password = GeneratedSecret(f"{name}-admin-password", PASSWORD, 32, opts=child).value
         self.admin_password: pulumi.Output[str] = pulumi.Output.secret(admin_password)
         admin_secret_name = adoption.admin_secret if adoption else f"{settings.fullname}-admin"
-        imported = pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(import_=import_id(adoption, admin_secret_name, namespace))
-        )
         credentials: dict[str, pulumi.Input[str]] = {
             "username": settings.admin_username,
             "password": self.admin_password,
         }
-        admin_secret = opaque_secret(
-            f"{name}-admin", admin_secret_name, namespace, credentials, imported, adopted=bool(adoption)
-        )
+        admin_secret = opaque_secret(f"{name}-admin", admin_secret_name, namespace, credentials, child)
 
         if runner_secret is None and adoption is not None:
             where = (settings.runner_namespace, RUNNER_SECRET_NAME, RUNNER_SECRET_KEY)
@@ -106,7 +94,6 @@ class ForgejoServer(pulumi.ComponentResource):
                 depends_on=release_dependencies,
                 # `pulumi destroy` must not take the repositories with it.
                 protect=settings.protect_data,
-                import_=import_id(adoption, settings.release_name, namespace),
             ),
         )
         self.admin_username: pulumi.Output[str] = pulumi.Output.from_input(settings.admin_username)
@@ -128,15 +115,12 @@ class ForgejoServer(pulumi.ComponentResource):
             storage_class_name=settings.storage_class or None,
         )
         options = pulumi.ResourceOptions(
-            import_=import_id(adoption, adoption.data_claim, namespace), protect=settings.protect_data,
-            retain_on_delete=True,
+            protect=settings.protect_data, retain_on_delete=True,
             # The binding to its volume is the cluster's: left out here, it would read as a change of an immutable
             # field, which means replacement (refused: protected).
             ignore_changes=["spec.volumeName"],
         )  # fmt: skip
-        metadata = object_meta(
-            adoption.data_claim, namespace, annotations={"helm.sh/resource-policy": "keep"}, adopted=True
-        )
+        metadata = object_meta(adoption.data_claim, namespace, annotations={"helm.sh/resource-policy": "keep"})
         return k8s.core.v1.PersistentVolumeClaim(
             f"{name}-data", metadata=metadata, spec=spec, opts=pulumi.ResourceOptions.merge(child, options)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import common_labels, import_id, object_meta
+from components.cluster import common_labels, object_meta
 from components.config import PodSecurity, Settings
 
 
@@ -25,10 +25,7 @@ class Namespaces(pulumi.ComponentResource):
             f"{name}-server",
             settings.server_namespace,
             settings.server_pod_security,
-            pulumi.ResourceOptions(
-                retain_on_delete=settings.protect_data, import_=import_id(settings.adoption, settings.server_namespace)
-            ),
-            adopted=settings.adoption is not None,
+            pulumi.ResourceOptions(retain_on_delete=settings.protect_data),
         )
         self.server_namespace = server
         self.server: pulumi.Output[str] = server.metadata.name
@@ -41,24 +38,15 @@ class Namespaces(pulumi.ComponentResource):
                 settings.runner_namespace,
                 settings.runner_pod_security,
                 pulumi.ResourceOptions(depends_on=[server]),
-                adopted=False,
             )
             self.runner = runner.metadata.name
         self.register_outputs({"server": self.server, "runner": self.runner})
 
     def _namespace(
-        self,
-        resource_name: str,
-        namespace: str,
-        pod_security: PodSecurity,
-        opts: pulumi.ResourceOptions,
-        *,
-        adopted: bool,
+        self, resource_name: str, namespace: str, pod_security: PodSecurity, opts: pulumi.ResourceOptions
     ) -> k8s.core.v1.Namespace:
         return k8s.core.v1.Namespace(
             resource_name,
-            metadata=object_meta(
-                name=namespace, labels={**common_labels("namespace"), **pod_security.labels()}, adopted=adopted
-            ),
+            metadata=object_meta(name=namespace, labels={**common_labels("namespace"), **pod_security.labels()}),
             opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts),
         )

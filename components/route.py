@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import common_labels, import_id, object_meta
+from components.cluster import common_labels, object_meta
 from components.config import Settings
 
 
@@ -26,16 +26,14 @@ class GatewayRoute(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:GatewayRoute", name, None, opts)
-        gateway, adoption = settings.gateway, settings.adoption
+        gateway = settings.gateway
         # CustomResource passes spec through untouched: the keys must be the
         # CRD's own camelCase names, not snake_case.
         k8s.apiextensions.CustomResource(
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
-            metadata=object_meta(
-                name=name, namespace=settings.server_namespace, labels=common_labels("route"), adopted=bool(adoption)
-            ),
+            metadata=object_meta(name=name, namespace=settings.server_namespace, labels=common_labels("route")),
             spec={
                 "parentRefs": [
                     {"name": gateway.name, "namespace": gateway.namespace, "sectionName": gateway.section_name}
@@ -43,9 +41,7 @@ class GatewayRoute(pulumi.ComponentResource):
                 "hostnames": [settings.hostname],
                 "rules": [{"backendRefs": [{"name": settings.http_service_name, "port": settings.service_port}]}],
             },
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=depends_on, import_=import_id(adoption, name, settings.server_namespace)
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
         self.hostname: pulumi.Output[str] = pulumi.Output.from_input(settings.hostname)
         self.register_outputs({"hostname": self.hostname})

@@ -10,9 +10,7 @@ import yaml
 
 from components.cluster import (
     RUNNER_SECRET_KEY,
-    RUNNER_SECRET_NAME,
     common_labels,
-    import_id,
     object_meta,
     opaque_secret,
 )
@@ -223,21 +221,8 @@ class ActionsRunner(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:ActionsRunner", name, None, opts)
-        namespace, adoption = settings.runner_namespace, settings.adoption
+        namespace = settings.runner_namespace
         base = object_name(settings, group)
-        if base != DEPLOYMENT_NAME:
-            adoption = None  # only the first group is the seed's runner; another is always new
-
-        def adopted(object_name: str, *, kept_as_is: tuple[str, ...] = ()) -> pulumi.ResourceOptions:
-            """Import options for a taken-over object.
-
-            ``kept_as_is`` names the inputs left untouched on the takeover run: the seed's runner differs in
-            what only a replacement can change (its selector; a ConfigMap's data), and Pulumi cannot import an
-            object and replace it in one update. The update after the takeover replaces them.
-            """
-            import_from = import_id(adoption, object_name, namespace)
-            return pulumi.ResourceOptions(import_=import_from, ignore_changes=list(kept_as_is) if import_from else None)
-
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         labels = {
             **common_labels("runner"),
@@ -250,17 +235,14 @@ class ActionsRunner(pulumi.ComponentResource):
             base,
             namespace,
             {RUNNER_SECRET_KEY: shared_secret},
-            pulumi.ResourceOptions.merge(child, adopted(RUNNER_SECRET_NAME)),
-            adopted=adoption is not None,
+            child,
         )
         config_yaml = runner_config_yaml(settings, group)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata=object_meta(
-                name=f"{base}-config", namespace=namespace, labels=labels, adopted=adoption is not None
-            ),
+            metadata=object_meta(name=f"{base}-config", namespace=namespace, labels=labels),
             data={"config.yaml": config_yaml},
-            opts=pulumi.ResourceOptions.merge(child, adopted(CONFIG_MAP_NAME, kept_as_is=("metadata", "data"))),
+            opts=child,
         )
         dependencies: list[pulumi.Resource] = [*depends_on, secret, config_map]
         if group.docker_cache_size:
@@ -276,12 +258,9 @@ class ActionsRunner(pulumi.ComponentResource):
 
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=object_meta(name=base, namespace=namespace, labels=labels, adopted=adoption is not None),
+            metadata=object_meta(name=base, namespace=namespace, labels=labels),
             spec=_deployment_spec(settings, group, base, labels, config_yaml, _resource_version(secret)),
-            opts=pulumi.ResourceOptions.merge(
-                pulumi.ResourceOptions(parent=self, depends_on=dependencies),
-                adopted(DEPLOYMENT_NAME, kept_as_is=("metadata", "spec")),
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=dependencies),
         )
         self.name: pulumi.Output[str] = pulumi.Output.from_input(group.name)
         self.labels: pulumi.Output[list[str]] = pulumi.Output.from_input(list(group.labels))

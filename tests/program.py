@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
+import functools
 import runpy
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +55,7 @@ class Registered:
     additional_secret_outputs: list[str]
     import_id: str
     ignore_changes: list[str]
+    custom: bool = True
 
     @property
     def parent_type_and_name(self) -> tuple[str, str]:
@@ -85,12 +89,20 @@ class RecordingMonitor(MockMonitor):
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     import_id=request.importId,
                     ignore_changes=list(request.ignoreChanges),
+                    custom=request.custom,
                 )
             )
         return super().RegisterResource(request)
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.transforms: list[pulumi.ResourceTransform] = []
+
+    def register_transform(self, transform: pulumi.ResourceTransform) -> None:
+        """Mocks never run stack transforms; the run keeps them for ``ProgramRun.transformed``."""
+        self.transforms.append(transform)
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.custom is None:  # a `get` of a live object (registrations, imports included, set custom)
             return args.resource_id, self._live_object(args)
@@ -128,6 +140,11 @@ class ProgramRun:
     resources: list[Registered]
     exports: dict[str, Any] = field(default_factory=dict)
     secret_exports: set[str] = field(default_factory=set)
+    transforms: list[pulumi.ResourceTransform] = field(default_factory=list)
+
+    def transformed(self) -> list[Registered]:
+        """The registrations with the program's stack transforms applied in order, as the engine applies them."""
+        return [functools.reduce(_transform, self.transforms, resource) for resource in self.resources]
 
     def of_type(self, typ: str) -> list[Registered]:
         return [resource for resource in self.resources if resource.typ == typ]
@@ -166,7 +183,8 @@ def _run_program(overrides: dict[str, str], secrets: dict[str, str]) -> ProgramR
     secret_keys = [f"{PROJECT}:{key}" for key in secrets]
     pulumi.runtime.set_all_config(config, secret_keys)
 
-    monitor = RecordingMonitor(RecordingMocks())
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
     runtime_settings.ROOT.set(None)  # a fresh Stack, so exports don't pile up across runs
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
     exports: dict[str, Any] = {}
@@ -192,4 +210,19 @@ def _run_program(overrides: dict[str, str], secrets: dict[str, str]) -> ProgramR
                 secret_exports.add(key)
 
     collect()
-    return ProgramRun(resources=monitor.registered, exports=exports, secret_exports=secret_exports)
+    return ProgramRun(monitor.registered, exports, secret_exports, mocks.transforms)
+
+
+def _transform(resource: Registered, transform: pulumi.ResourceTransform) -> Registered:
+    opts = pulumi.ResourceOptions(import_=resource.import_id or None, ignore_changes=resource.ignore_changes or None)
+    args = pulumi.ResourceTransformArgs(resource.custom, resource.typ, resource.name, resource.inputs, opts)
+    result = transform(args)
+    assert not isinstance(result, Awaitable), "the program's transforms are synchronous"
+    if result is None:
+        return resource
+    return dataclasses.replace(
+        resource,
+        inputs=dict(result.props),
+        import_id=result.opts.import_ or "",
+        ignore_changes=list(result.opts.ignore_changes or []),
+    )

@@ -1,4 +1,8 @@
-"""Taking over the Flux-deployed Forgejo: import IDs, the seed's names, and secrets that are never regenerated."""
+"""Taking over the Flux-deployed Forgejo: import IDs, the seed's names, and secrets that are never regenerated.
+
+Imports, forced applies and the runner's ignore_changes come from the program's stack transform, which mocks do not
+run: those tests apply it to what the program registers (``ProgramRun.transformed``); tests/test_takeover.py tests
+the transform itself."""
 
 from __future__ import annotations
 
@@ -44,7 +48,7 @@ def adopting() -> ProgramRun:
 
 
 def test_every_seed_object_is_imported_under_its_existing_name(adopting: ProgramRun) -> None:
-    imported = {(r.typ, r.name): r.import_id for r in adopting.resources if r.import_id}
+    imported = {(r.typ, r.name): r.import_id for r in adopting.transformed() if r.import_id}
 
     assert imported == SEED_OBJECTS
     for (typ, name), import_id in SEED_OBJECTS.items():
@@ -58,7 +62,7 @@ def test_taken_over_objects_force_their_applies_past_fluxs_field_manager(overrid
     run = run_program(overrides)
     forced = {
         (r.typ, r.name)
-        for r in run.resources
+        for r in run.transformed()
         if r.inputs.get("metadata", {}).get("annotations", {}).get("pulumi.com/patchForce") == "true"
     }
 
@@ -68,14 +72,15 @@ def test_taken_over_objects_force_their_applies_past_fluxs_field_manager(overrid
 def test_a_fresh_install_forces_no_apply() -> None:
     run = run_program()
 
-    assert [r.name for r in run.resources if "patchForce" in str(r.inputs.get("metadata", {}))] == []
+    assert run.transforms == []
+    assert [r.name for r in run.transformed() if "patchForce" in str(r.inputs.get("metadata", {}))] == []
 
 
 @pytest.mark.parametrize("overrides", [{}, AFTER_TAKEOVER], ids=["fresh-install", "after-takeover"])
 def test_without_adoption_enabled_nothing_carries_an_import_id(overrides: dict[str, str]) -> None:
     run = run_program(overrides)
 
-    assert [(r.typ, r.name) for r in run.resources if r.import_id] == []
+    assert [(r.typ, r.name) for r in run.transformed() if r.import_id] == []
 
 
 def test_adopted_release_keeps_the_flux_service_name_and_the_runner_follows(adopting: ProgramRun) -> None:
@@ -124,7 +129,7 @@ def test_supplied_secrets_win_over_the_existing_ones() -> None:
 
 
 def test_data_claim_moves_from_the_chart_to_pulumi_with_the_keep_policy(adopting: ProgramRun) -> None:
-    claim = adopting.one("kubernetes:core/v1:PersistentVolumeClaim", "forgejo-data")
+    claim = next(r for r in adopting.transformed() if r.name == "forgejo-data")
     values = adopting.one("kubernetes:helm.sh/v3:Release").inputs["values"]
 
     assert values["persistence"] == {"enabled": True, "create": False, "claimName": "gitea-shared-storage"}
@@ -211,7 +216,7 @@ def test_the_seed_runner_is_imported_as_it_is_and_replaced_only_after_the_takeov
 ) -> None:
     run = run_program(overrides)
 
-    assert {r.name: r.ignore_changes for r in run.resources if r.ignore_changes} == {
+    assert {r.name: r.ignore_changes for r in run.transformed() if r.ignore_changes} == {
         "forgejo-data": ["spec.volumeName"],
         **kept,
     }
