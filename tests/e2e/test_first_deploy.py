@@ -259,7 +259,9 @@ def test_the_runner_egress_policy_is_admitted_as_written(deployed: PulumiProject
             },
         ],
     }  # fmt: skip
-    assert [pod["metadata"]["labels"]["app.kubernetes.io/name"] for pod in runners] == ["forgejo-runner"]
+    # The policy's selector finds every runner group's pod, and only those.
+    assert sorted(pod["metadata"]["labels"]["app.kubernetes.io/instance"] for pod in runners) == [
+        "amd64-runner", "bramble-runner"]  # fmt: skip
     # The Forgejo pod's port the policy opens is the one the chart gave its container.
     (server,) = pods(cluster, "forgejo", "app.kubernetes.io/name=forgejo,app.kubernetes.io/instance=forgejo")
     forgejo = next(c for c in server["spec"]["containers"] if c["name"] == "forgejo")
