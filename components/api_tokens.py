@@ -45,7 +45,7 @@ class ApiTokens(pulumi.ComponentResource):
             if spec.secret:
                 where = spec.secret
                 self.secrets[key] = opaque_secret(
-                    f"{resource}/secret", where.name, where.namespace, {where.key: pulumi.Output.secret(token.token)},
+                    f"{resource}/secret", where.name, where.namespace, {where.key: token.token},
                     pulumi.ResourceOptions(parent=self),
                 )  # fmt: skip
         self.register_outputs({"token_names": {key: token.token_name for key, token in self.tokens.items()}})
