@@ -130,6 +130,8 @@ class ForgejoApiTokenProvider(pulumi.dynamic.ResourceProvider):
         return CreateResult(str(created["id"]), {**props, **outputs})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        if not props.get("token"):  # `pulumi import`: Forgejo never shows an existing token's value again
+            raise ApiTokenError(f"token {id_}: an access token cannot be imported; let `pulumi up` make a new one")
         token = _inputs(props)
         if not id_.isdigit():
             return ReadResult(None, {})

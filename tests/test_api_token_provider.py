@@ -175,6 +175,13 @@ def test_a_token_revoked_in_forgejo_reads_as_gone(fake: FakeForgejo) -> None:
     assert provider.read(created.id, created.outs or {}).id is None
 
 
+def test_a_token_cannot_be_imported_because_its_value_is_never_shown_again(fake: FakeForgejo) -> None:
+    with pytest.raises(ApiTokenError, match="cannot be imported"):
+        ForgejoApiTokenProvider().read("7", {})
+
+    assert fake.calls() == []
+
+
 def test_delete_revokes_once_and_a_404_counts_as_done(fake: FakeForgejo) -> None:
     provider = ForgejoApiTokenProvider()
     created = provider.create(checked(fake.api_url))
