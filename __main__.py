@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.api_tokens import ApiTokens
 from components.cluster import existing_value
 from components.config import load_settings
 from components.forgejo import ForgejoServer
@@ -64,17 +65,18 @@ ca_bundle = settings.forgejo_ca_bundle or (
     if ca
     else None
 )
+connection = ForgejoConnection(
+    api_url=settings.api_url,
+    username=settings.admin_username,
+    password=forgejo.admin_password,
+    token=secrets.forgejo_api_token,
+    ca_bundle=ca_bundle,
+    insecure=settings.forgejo_insecure,
+)
 mirrors = Mirrors(
     "mirrors",
     settings.mirrors,
-    ForgejoConnection(
-        api_url=settings.api_url,
-        username=settings.admin_username,
-        password=forgejo.admin_password,
-        token=secrets.forgejo_api_token,
-        ca_bundle=ca_bundle,
-        insecure=settings.forgejo_insecure,
-    ),
+    connection,
     min_interval=settings.mirror_min_interval,
     upstream_tokens=secrets.mirror_upstream_tokens,
     retain=settings.protect_data,
@@ -82,7 +84,13 @@ mirrors = Mirrors(
     opts=pulumi.ResourceOptions(depends_on=[forgejo.release, route]),
 )
 
-# 7. Outputs: the contract other stacks read through StackReference.
+# 7. Scoped access tokens, minted by the admin's password login (Forgejo takes no token for that), each value
+#    delivered as a Secret in its consumer's namespace when asked.
+api_tokens = ApiTokens(
+    "api-tokens", settings.api_tokens, connection, opts=pulumi.ResourceOptions(depends_on=[forgejo.release, route])
+)
+
+# 8. Outputs: the contract other stacks read through StackReference.
 pulumi.export("url", settings.url)
 pulumi.export("hostname", route.hostname)
 pulumi.export("server_namespace", namespaces.server)
@@ -109,5 +117,20 @@ pulumi.export(
         for full_name, mirror in mirrors.mirrors.items()
     },
 )
+# What each token is and where its value went; the values themselves only as one secret output.
+pulumi.export(
+    "api_tokens",
+    {
+        key: {
+            "user": spec.user,
+            "name": spec.name,
+            "token_name": api_tokens.tokens[key].token_name,
+            "scopes": spec.scopes,
+            "secret": spec.secret.model_dump() if spec.secret else None,
+        }
+        for key, spec in api_tokens.specs.items()
+    },
+)
+pulumi.export("api_token_values", pulumi.Output.secret({key: t.token for key, t in api_tokens.tokens.items()}))
 # Flux image automation watches what the build workflow template pushes.
 pulumi.export("image_repository", f"{settings.image_registry}/{settings.image_name}" if settings.image_name else None)

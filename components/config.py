@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from components import naming
 from components import values as v
+from components.api_token_provider import ApiTokenSpec
 from components.durations import parse_duration
 from components.mirror_spec import MirrorConfig
 
@@ -232,6 +233,21 @@ class Adoption(v.Model):
     data_claim: v.DnsSubdomain = "gitea-shared-storage"
 
 
+class TokenSecret(v.Model):
+    """Where a token's value is delivered: one key of a Secret in the consumer's namespace, which must exist."""
+
+    namespace: v.Namespace
+    name: v.DnsSubdomain
+    key: v.ConfigKey = "token"
+
+
+class ApiTokenConfig(ApiTokenSpec):
+    """An access token as configured: ``user`` defaults to the admin, ``secret`` (optional) delivers the value."""
+
+    user: Annotated[str, v.rule(v.FORGEJO_NAME, blank=True)] = ""
+    secret: TokenSecret | None = None
+
+
 _TLS_MODE_WHY = (
     " (there is no mode that edits an existing cert-manager Certificate: its dnsNames list is atomic, so a patch "
     "would own the whole list and deleting the patch would reset it)"
@@ -241,7 +257,7 @@ _TLS_MODE_WHY = (
 _RELATED = (
     "fullname_override", "release_name", "existing_claim", "namespace_layout", "runner_namespace",
     "server_pod_security", "runner_docker_cache_storage_class", "mirrors", "forgejo_ca_from", "forgejo_insecure",
-    "image_name", "mirror_upstream_tokens", "runner_groups",
+    "image_name", "mirror_upstream_tokens", "runner_groups", "api_tokens",
 )  # fmt: skip
 
 
@@ -287,7 +303,24 @@ def _relations(field: str, value: Any, data: dict[str, Any]) -> str | PydanticCu
             strays = sorted(set(value) - {mirror.full_name for mirror in data["mirrors"]})
             return v.refusal(*(((), f"has a token for {name!r}, which is not a configured mirror")
                                for name in strays)) if strays else None  # fmt: skip
+        case "api_tokens":  # names are unique per user in Forgejo; one Secret has one writer
+            return _token_clashes(value, data.get("admin_username", ""))
     return None
+
+
+def _token_clashes(tokens: list[ApiTokenConfig], admin: str) -> PydanticCustomError | None:
+    seen: dict[tuple[str, ...], int] = {}
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for index, token in enumerate(tokens):
+        user = token.user or admin
+        at = seen.setdefault(("token", user.lower(), token.name), index)
+        if at != index:
+            problems.append(((index, "name"), f"names {user}'s token {token.name!r} again (already apiTokens[{at}])"))
+        where = token.secret
+        if where and (at := seen.setdefault(("secret", where.namespace, where.name), index)) != index:
+            problems.append(((index, "secret"), f"writes Secret {where.namespace}/{where.name} again (already "
+                             f"apiTokens[{at}]); give each token its own Secret"))  # fmt: skip
+    return v.refusal(*problems) if problems else None
 
 
 class Settings(v.Model):
@@ -335,6 +368,7 @@ class Settings(v.Model):
     registry_ca: Annotated[RegistryCa | None, _OFF]
     runner_egress: RunnerEgress
     mirrors: list[MirrorConfig]
+    api_tokens: list[ApiTokenConfig]
     forgejo_api_url: v.OptionalApiUrl
     forgejo_ca_bundle: v.OptionalCaBundle
     forgejo_ca_from: Annotated[CaFrom | None, _OFF]
@@ -361,6 +395,8 @@ class Settings(v.Model):
         """What the program applies: an adopted install keeps its release name and claim; ``shared`` puts the
         runner in the server namespace."""
         update: dict[str, Any] = {"runner_namespace": self.server_namespace} if self.shared else {}
+        # A token without a user is the admin's.
+        update["api_tokens"] = [t.model_copy(update={"user": t.user or self.admin_username}) for t in self.api_tokens]
         if self.adoption:
             update.update(release_name=self.adoption.release_name, existing_claim=self.adoption.data_claim)
         return self.model_copy(update=update)

@@ -1,4 +1,4 @@
-"""A small client for the parts of Forgejo's REST API that a pull mirror needs (notes/forgejo-api.md).
+"""A small client for the parts of Forgejo's REST API that mirrors and access tokens need (notes/forgejo-api.md).
 
 * **Only the configured origin.** Nothing follows a redirect for us; a GET follows at most ``MAX_REDIRECTS`` itself,
   within the same scheme, host and port (Forgejo answers a renamed repository with a 301). Any other redirect, and
@@ -67,6 +67,8 @@ _REPOSITORY_FIELDS: dict[str, type] = {
     "private": bool, "description": str, "html_url": str, "clone_url": str, "original_url": str,
     "default_branch": str, "topics": list,
 }  # fmt: skip
+# Forgejo's largest page ([api] MAX_RESPONSE_ITEMS, 50 by default), and how many pages of a user's tokens are read.
+TOKEN_PAGE_SIZE, TOKEN_PAGES = 50, 20
 NO_CA_FIX = (
     "set goldentooth-forgejo:forgejoCaFrom to the Secret or ConfigMap that holds the CA which signed Forgejo's "
     "certificate (goldentooth: `pulumi config set --path forgejoCaFrom.secretName gateway-tls` and "
@@ -304,6 +306,45 @@ class ForgejoClient:
         """Start a ``workflow_dispatch`` run of ``workflow_file`` on ``ref``."""
         path = f"{_repo_path(full_name)}/actions/workflows/{quote(workflow_file, safe='')}/dispatches"
         self._expect(self._send("POST", path, payload={"ref": ref}), "POST", path, 204, 201)
+
+    def create_token(self, user: str, name: str, scopes: list[str]) -> dict[str, Any]:
+        """``POST /users/{user}/tokens`` once (never re-sent: a second one would make a second token) and return the
+        AccessToken, whose ``sha1`` is the value: Forgejo shows it this once."""
+        path = f"/users/{quote(user, safe='')}/tokens"
+        answer = self._send("POST", path, payload={"name": name, "scopes": scopes})
+        token = self._expect(answer, "POST", path, 201)
+        if not (isinstance(token.get("id"), int) and isinstance(token.get("sha1"), str) and token["sha1"]):
+            raise ForgejoApiError(
+                f"{self._subject}: POST {API_PREFIX}{path} answered HTTP 201 without a token id and value; "
+                "is api_url pointing at Forgejo's API?",
+                status=answer.status,
+            )
+        return token
+
+    def list_tokens(self, user: str) -> list[dict[str, Any]]:
+        """The user's tokens (id, name, scopes, token_last_eight; never a value), up to ``TOKEN_PAGES`` pages."""
+        path, tokens = f"/users/{quote(user, safe='')}/tokens", []
+        for page in range(1, TOKEN_PAGES + 1):
+            answer = self._send("GET", f"{path}?page={page}&limit={TOKEN_PAGE_SIZE}")
+            if answer.status != 200:
+                self._expect(answer, "GET", path, 200)
+            listed = _json(answer.body)
+            if not isinstance(listed, list) or not all(isinstance(t, dict) and "id" in t for t in listed):
+                raise ForgejoApiError(
+                    f"{self._subject}: GET {API_PREFIX}{path} answered HTTP 200 with something that is not a list of "
+                    "tokens; is api_url pointing at Forgejo's API?"
+                )
+            tokens += listed
+            if len(listed) < TOKEN_PAGE_SIZE:
+                break
+        return tokens
+
+    def delete_token(self, user: str, token_id: int) -> bool:
+        """Revoke the token; False when it was already gone."""
+        answer = self._send("DELETE", path := f"/users/{quote(user, safe='')}/tokens/{token_id}")
+        if answer.status != 404:
+            self._expect(answer, "DELETE", path, 204)
+        return answer.status != 404
 
     def wait_for_migration(self, why: str) -> dict[str, Any]:
         """Poll until the subject is neither mid-migration nor empty: a bounded poll, not a retry. ``why`` says why

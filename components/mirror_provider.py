@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import secrets
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -50,7 +50,16 @@ from components.mirror_spec import CREATE, EDIT, IN_PLACE, MirrorSpec, same_clon
 
 if TYPE_CHECKING:
     from components.forgejo_api import ForgejoClient, MigrateAnswerLost
-from components.values import ApiUrl, GoDuration, OptionalCaBundle, Token, rule, single_token, validation_problems
+from components.values import (
+    ApiUrl,
+    GoDuration,
+    Model,
+    OptionalCaBundle,
+    Token,
+    rule,
+    single_token,
+    validation_problems,
+)
 
 
 def _number(value: Any) -> bool:
@@ -72,25 +81,30 @@ _BYTES = rule(
 )
 
 
-class MirrorInputs(MirrorSpec):
-    """The resource's inputs: the mirror, and how to reach Forgejo's API."""
+class ApiInputs(Model):
+    """How a provider reaches Forgejo's API: the inputs every Forgejo resource shares (the token provider too)."""
 
     model_config = ConfigDict(loc_by_alias=False)
 
     api_url: ApiUrl
     api_auth: Annotated[dict[str, str], rule(_api_auth)]
     """{"username": ..., "password": ...} or {"token": ...}; made secret by the resource."""
+    ca_bundle: OptionalCaBundle | None = None
+    insecure: bool = False
+    request_timeout: Annotated[Any, _SECONDS] = None
+    retry_backoff_factor: Annotated[Any, _SECONDS] = None
+    max_response_bytes: Annotated[Any, _BYTES] = None
+    """The largest answer read from Forgejo (4 MiB by default); a bigger one is an error."""
+
+
+class MirrorInputs(MirrorSpec, ApiInputs):
+    """The resource's inputs: the mirror, and how to reach Forgejo's API."""
+
     min_interval: GoDuration = "10m"
     """The server's [mirror] MIN_INTERVAL (Forgejo's default); check refuses a shorter mirror_interval."""
     auth_token: Annotated[Token | None, CREATE] = None
     """A private upstream's token, sent as MigrateRepoOptions.auth_token; changing it replaces the mirror."""
-    ca_bundle: OptionalCaBundle | None = None
-    insecure: bool = False
-    request_timeout: Annotated[Any, _SECONDS] = None
     migrate_timeout: Annotated[Any, _SECONDS] = None
-    retry_backoff_factor: Annotated[Any, _SECONDS] = None
-    max_response_bytes: Annotated[Any, _BYTES] = None
-    """The largest answer read from Forgejo (4 MiB by default); a bigger one is an error."""
 
     def migrate_options(self) -> dict[str, Any]:
         """The ``POST /repos/migrate`` body: MigrateRepoOptions, a pull mirror."""
@@ -129,24 +143,18 @@ def _current(props: Mapping[str, Any]) -> dict[str, Any]:
 def _inputs(props: Mapping[str, Any]) -> MirrorInputs:
     """The (checked, or stored) inputs, secrets unwrapped; not validated again, so an old state always reads."""
     return MirrorInputs.model_construct(
-        **{k: _plain(v) for k, v in _current(props).items() if k in MirrorInputs.model_fields}
+        **{k: plain(v) for k, v in _current(props).items() if k in MirrorInputs.model_fields}
     )
 
 
-def input_problems(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+def input_problems(inputs: Mapping[str, Any], model: type[ApiInputs] = MirrorInputs) -> list[tuple[str, str]]:
     """(property, reason) for every invalid input; values still unknown at preview are not checked."""
-    unknown = {key for key, value in inputs.items() if _has_unknown(value)}
-    known = {k: _plain(v) for k, v in inputs.items() if k not in unknown and k in MirrorInputs.model_fields}
+    unknown = {key for key, value in inputs.items() if has_unknown(value)}
+    known = {k: plain(v) for k, v in inputs.items() if k not in unknown and k in model.model_fields}
     try:
-        MirrorInputs.model_validate(
-            known, by_name=True, by_alias=False, context={"min_interval": known.get("min_interval")}
-        )
+        model.model_validate(known, by_name=True, by_alias=False, context={"min_interval": known.get("min_interval")})
     except ValidationError as error:
-        return [
-            (key, reason)
-            for key, reason in validation_problems(error, MirrorInputs)
-            if key.split(".")[0] not in unknown
-        ]
+        return [(key, reason) for key, reason in validation_problems(error, model) if key.split(".")[0] not in unknown]
     return []
 
 
@@ -174,7 +182,7 @@ class ForgejoMirrorProvider(pulumi.dynamic.ResourceProvider):
 
         mirror = _inputs(props)
         warnings: list[str] = []
-        with _client(mirror, mirror.full_name) as client:
+        with api_client(mirror, mirror.full_name) as client:
             client.wait_until_ready()
             repo, adopted = _migrate_or_adopt(client, mirror)
             # The repository exists now, and a failed create keeps no state: from here on, only
@@ -183,16 +191,16 @@ class ForgejoMirrorProvider(pulumi.dynamic.ResourceProvider):
             try:
                 repo = _patch(client, str(repo["full_name"]), _changes(mirror, _server_state(repo))) or repo
             except (ForgejoApiError, MirrorError) as error:
-                warnings.append(_then(error, "The state holds what Forgejo has, so the next `pulumi up` tries again."))
+                warnings.append(then(error, "The state holds what Forgejo has, so the next `pulumi up` tries again."))
             warnings += _kick_first_run(client, mirror, repo)
         for warning in warnings:
-            _warn(warning)
+            warn(warning)
         return CreateResult(str(repo["id"]), {**props, **_server_state(repo), "claim": claim})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         props = _current(props)
         subject = _stored_full_name(props)
-        with _client(_inputs(props), subject) as client:
+        with api_client(_inputs(props), subject) as client:
             repo = client.get_repo_by_id(int(id_)) if id_.isdigit() else client.get_repo(subject)
         if repo is None:
             return ReadResult(None, {})
@@ -209,7 +217,7 @@ class ForgejoMirrorProvider(pulumi.dynamic.ResourceProvider):
         if not changes:  # e.g. new credentials or timeouts only: nothing to tell Forgejo
             return UpdateResult({**news, **kept})
         target = _stored_full_name(olds)
-        with _client(_inputs(news), target) as client:
+        with api_client(_inputs(news), target) as client:
             repo = _patch(client, target, changes)
         return UpdateResult({**news, **kept, **_server_state(repo or {})})
 
@@ -217,16 +225,16 @@ class ForgejoMirrorProvider(pulumi.dynamic.ResourceProvider):
         props = _current(props)
         subject = _stored_full_name(props)
         if not id_.isdigit():
-            _warn(f"{subject}: left in Forgejo, not deleted: the state holds no repository id ({id_!r}).")
+            warn(f"{subject}: left in Forgejo, not deleted: the state holds no repository id ({id_!r}).")
             return
-        with _client(_inputs(props), subject) as client:
+        with api_client(_inputs(props), subject) as client:
             repo = client.get_repo_by_id(int(id_))  # the same id, from the configured origin only
             if repo is None:
                 return  # already gone
             full_name = str(repo["full_name"])  # follows a rename made in the UI
-            reason = _not_ours(repo, str(_plain(props.get("claim")) or ""))
+            reason = _not_ours(repo, str(plain(props.get("claim")) or ""))
             if reason:
-                _warn(f"{full_name}: left in Forgejo, not deleted: {reason}")
+                warn(f"{full_name}: left in Forgejo, not deleted: {reason}")
                 return
             client.delete_repo(full_name)
 
@@ -246,8 +254,10 @@ class ForgejoConnection:
     """Skip TLS verification. Never the default; the Mirrors component warns when it is on."""
 
     def api_auth(self) -> pulumi.Output[Mapping[str, pulumi.Input[str]]]:
-        if self.token is not None:
-            return pulumi.Output.secret({"token": self.token})
+        return pulumi.Output.secret({"token": self.token}) if self.token is not None else self.password_login()
+
+    def password_login(self) -> pulumi.Output[Mapping[str, pulumi.Input[str]]]:
+        """Basic auth with the password, even when a token is configured: what Forgejo's token endpoints need."""
         if self.username and self.password is not None:
             return pulumi.Output.secret({"username": self.username, "password": self.password})
         raise ValueError("ForgejoConnection needs a token, or a username and a password")
@@ -289,8 +299,9 @@ class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
 
 
 @contextmanager
-def _client(mirror: MirrorInputs, subject: str) -> Iterator[ForgejoClient]:
-    """A client built from this call's props: nothing is kept on the provider between calls."""
+def api_client(mirror: ApiInputs, subject: str, extra_secrets: Sequence[str] = ()) -> Iterator[ForgejoClient]:
+    """A client built from this call's props: nothing is kept on the provider between calls. ``extra_secrets`` are
+    redacted from every error, as the credentials are."""
     # The HTTP client loads here, where a call talks to Forgejo: check and diff, which are all that a no-op `up`
     # or a pull request's preview runs, never need it (the e2e tier holds a no-op `up` to a time budget).
     from components.forgejo_api import ApiCredentials, ForgejoClient, Timing, tls_verify
@@ -299,7 +310,7 @@ def _client(mirror: MirrorInputs, subject: str) -> Iterator[ForgejoClient]:
     defaults = Timing()
     timing = Timing(
         request_timeout=float(mirror.request_timeout or defaults.request_timeout),
-        migrate_timeout=float(mirror.migrate_timeout or defaults.migrate_timeout),
+        migrate_timeout=float(getattr(mirror, "migrate_timeout", None) or defaults.migrate_timeout),
         backoff_factor=float(mirror.retry_backoff_factor or defaults.backoff_factor),
         max_response_bytes=int(mirror.max_response_bytes or defaults.max_response_bytes),
     )
@@ -308,42 +319,42 @@ def _client(mirror: MirrorInputs, subject: str) -> Iterator[ForgejoClient]:
         tls_verify(mirror.ca_bundle, bool(mirror.insecure)) as verify,
         ForgejoClient(
             str(mirror.api_url), credentials, subject=subject, verify=verify, timing=timing,
-            extra_secrets=[mirror.auth_token] if mirror.auth_token else [],
+            extra_secrets=[*extra_secrets, getattr(mirror, "auth_token", None) or ""],
         ) as client,
     ):  # fmt: skip
         yield client
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """The value without the engine's secret wrapper (at any depth: api_auth is a dict)."""
     value = rpc.unwrap_rpc_secret(value)
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value
 
 
-def _has_unknown(value: Any) -> bool:
+def has_unknown(value: Any) -> bool:
     value = rpc.unwrap_rpc_secret(value)
     if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
         return True
     if isinstance(value, dict | list):
-        return any(_has_unknown(item) for item in (value.values() if isinstance(value, dict) else value))
+        return any(has_unknown(item) for item in (value.values() if isinstance(value, dict) else value))
     return False
 
 
 def _stored_full_name(props: Mapping[str, Any]) -> str:
     """Where the repository was last seen: the server's full_name, else owner/name from the inputs."""
-    full_name = _plain(props.get("full_name"))
-    return str(full_name) if full_name else f"{_plain(props.get('repo_owner'))}/{_plain(props.get('repo_name'))}"
+    full_name = plain(props.get("full_name"))
+    return str(full_name) if full_name else f"{plain(props.get('repo_owner'))}/{plain(props.get('repo_name'))}"
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
     new = news.get(key, DEFAULTS.get(key))
-    if _has_unknown(new):
+    if has_unknown(new):
         return True
-    old, new = _plain(olds.get(key, DEFAULTS.get(key))), _plain(new)
+    old, new = plain(olds.get(key, DEFAULTS.get(key))), plain(new)
     if key == "mirror_interval":
         return not _same_interval(old, new)
     if key in ("repo_owner", "repo_name") and isinstance(old, str) and isinstance(new, str):
@@ -385,7 +396,7 @@ def _migrate_or_adopt(client: ForgejoClient, mirror: MirrorInputs) -> tuple[dict
                 return _adopt(client, mirror, existing), True
             lost = error
     raise MirrorError(
-        _then(
+        then(
             lost,
             f"The repository is still absent after {MIGRATE_ATTEMPTS} attempts, so Forgejo never got the request. "
             "Run `pulumi up` again once Forgejo answers through the gateway.",
@@ -425,14 +436,14 @@ def _claim(client: ForgejoClient, repo: Mapping[str, Any], adopted: bool, warnin
     except ForgejoApiError as error:
         if adopted:  # the old resource's claim is still on it: adopting without ours would let it delete
             raise MirrorError(
-                _then(
+                then(
                     error,
                     "The repository exists, but could not be claimed for this resource, so it was not adopted and "
                     "nothing in it was changed. Run `pulumi up` again.",
                 )
             ) from None
         warnings.append(
-            _then(
+            then(
                 error,
                 "The mirror was created but carries no claim: deleting this resource deletes the repository only "
                 "while no other resource claims it.",
@@ -489,7 +500,7 @@ def _kick_first_run(client: ForgejoClient, mirror: MirrorInputs, repo: Mapping[s
         try:
             client.sync_mirror(full_name)
         except ForgejoApiError as error:
-            warnings.append(_then(error, "The mirror still syncs at its interval; its Settings page syncs it now."))
+            warnings.append(then(error, "The mirror still syncs at its interval; its Settings page syncs it now."))
     workflow, ref = mirror.dispatch_workflow, mirror.dispatch_ref or repo.get("default_branch")
     if workflow and not ref:
         warnings.append(
@@ -500,15 +511,15 @@ def _kick_first_run(client: ForgejoClient, mirror: MirrorInputs, repo: Mapping[s
         try:
             client.dispatch_workflow(full_name, workflow, str(ref))
         except ForgejoApiError as error:
-            warnings.append(_then(error, f"{workflow} was not started: run it from the repository's Actions tab."))
+            warnings.append(then(error, f"{workflow} was not started: run it from the repository's Actions tab."))
     return warnings
 
 
-def _then(error: BaseException | None, advice: str) -> str:
+def then(error: BaseException | None, advice: str) -> str:
     """An error's text, then what follows from it."""
     return f"{str(error).rstrip('.')}. {advice}"
 
 
-def _warn(message: str) -> None:
+def warn(message: str) -> None:
     """A warning for the user: the provider host has no engine connection, and the CLI shows its stderr."""
     print(f"warning: {message}", file=sys.stderr, flush=True)

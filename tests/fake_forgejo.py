@@ -9,6 +9,14 @@ Topics follow Forgejo 13's ``SanitizeAndValidateTopics`` (trimmed, lower-cased,
 deduplicated, ``^[a-z0-9][-.a-z0-9]*$`` and at most 35 characters, at most 25
 per repository), and a GitHub migration imports ``github_topics``.
 
+Access tokens follow routers/api/v1/user/app.go and models/auth/access_token_scope.go:
+``POST``/``DELETE /users/{u}/tokens[/{id}]`` need the admin's password login (a token
+gets 401 "auth method not allowed"; the fake's only login is a site admin, so
+reqSelfOrAdmin always passes), a name is unique per user (400), scopes are
+checked against Forgejo's list and stored normalised (``write:x`` drops
+``read:x``, every write is ``all``; "" and "sudo" are skipped), the list is
+paged (``page``, ``limit`` up to 50) and never shows a value, an unknown user is a 404.
+
 Every request is recorded (method, path, body, headers) so tests can assert
 request budgets. Faults are injected with ``script(method, path, *replies)``:
 scripted replies are consumed first, in order, before the normal behaviour.
@@ -20,6 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import secrets
 import socket
 import ssl
 import threading
@@ -31,7 +40,7 @@ from decimal import Decimal
 from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import jsonschema
 import referencing
@@ -45,6 +54,12 @@ _SWAGGER_URI = "urn:forgejo:swagger"
 NOT_FOUND = "The target couldn't be found."
 MAX_TOPICS = 25  # repo_model.MaxTopicsPerRepo
 _TOPIC = re.compile(r"[a-z0-9][-.a-z0-9]*")
+# Forgejo's allAccessTokenScopes: the categories in its order, write before read in each.
+TOKEN_CATEGORIES = ("activitypub", "admin", "misc", "notification", "organization", "package", "issue", "repository",
+                    "user")  # fmt: skip
+TOKEN_SCOPE_ORDER = ("public-only", *(f"{level}:{c}" for c in TOKEN_CATEGORIES for level in ("write", "read")))
+_ALL_WRITES = ",".join(f"write:{c}" for c in TOKEN_CATEGORIES)
+MAX_PAGE_SIZE = 50  # [api] MAX_RESPONSE_ITEMS
 
 # The fake reads Go durations by its own rules, written apart from components/durations.py, so that a bug in the
 # program's parser fails a test instead of agreeing with itself. Go's time.ParseDuration: an optional sign, then
@@ -138,7 +153,9 @@ def _load_validators() -> dict[str, jsonschema.Draft4Validator]:
     spec = SWAGGER
     registry: referencing.Registry = referencing.Registry().with_resource(_SWAGGER_URI, DRAFT4.create_resource(spec))
     validators = {}
-    for name in ("MigrateRepoOptions", "EditRepoOption", "DispatchWorkflowOption", "RepoTopicOptions"):
+    for name in (
+        "MigrateRepoOptions", "EditRepoOption", "DispatchWorkflowOption", "RepoTopicOptions", "CreateAccessTokenOption"
+    ):  # fmt: skip
         schema = {"$ref": f"{_SWAGGER_URI}#/definitions/{name}"}
         validators[name] = jsonschema.Draft4Validator(schema, registry=registry)
     return validators
@@ -177,6 +194,7 @@ class FakeForgejo:
         self.requests: list[Recorded] = []
         self.schema_violations: list[str] = []
         self.repos: dict[int, dict[str, Any]] = {}
+        self.tokens: dict[int, dict[str, Any]] = {}  # id -> {id, user, name, sha1, token_last_eight, scope}
         self._redirects: dict[tuple[str, str], int] = {}
         self._scripts: dict[tuple[str, str], deque[Reply | Stream | SlowMigration]] = defaultdict(deque)
         self._next_id = 1
@@ -258,7 +276,13 @@ class FakeForgejo:
 
     # -- behaviour -------------------------------------------------------
 
-    def handle(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Reply | Stream | SlowMigration:
+    def token_values(self, user: str) -> dict[str, str]:
+        """The user's tokens by name: their values, as only Forgejo's database knows them."""
+        return {t["name"]: t["sha1"] for t in self.tokens.values() if t["user"] == user.lower()}
+
+    def handle(
+        self, method: str, path: str, body: Any, headers: dict[str, str], query: str = ""
+    ) -> Reply | Stream | SlowMigration:
         with self._lock:
             self.requests.append(Recorded(method, path, body, headers))
             scripted = self._scripts.get((method, path))
@@ -277,7 +301,51 @@ class FakeForgejo:
                 return Reply(200, repo) if repo else self._error(404, NOT_FOUND)
             if parts[0] == "repos" and len(parts) >= 3:
                 return self._repo_route(method, parts[1], parts[2], parts[3:], body)
+            if parts[0] == "users" and len(parts) in (3, 4) and parts[2] == "tokens":
+                password_login = headers.get("Authorization", "").startswith("Basic ")
+                return self._token_route(method, parts[1], parts[3:], body, parse_qs(query), password_login)
         return self._error(404, NOT_FOUND)
+
+    def _token_route(
+        self, method: str, user: str, rest: list[str], body: Any, query: dict[str, list[str]], password_login: bool
+    ) -> Reply:
+        if user.lower() not in self.owners:
+            return self._error(404, f"user redirect does not exist [name: {user.lower()}]")
+        mine = sorted((t for t in self.tokens.values() if t["user"] == user.lower()), key=lambda t: t["id"])
+        if method == "GET" and not rest:
+            limit = min(int(query.get("limit", ["30"])[0]) or 30, MAX_PAGE_SIZE)
+            start = (max(int(query.get("page", ["1"])[0]), 1) - 1) * limit
+            listed = [{key: t[key] for key in ("id", "name", "token_last_eight")} | {"scopes": t["scope"].split(",")}
+                      for t in mine[start : start + limit]]  # fmt: skip
+            return Reply(200, listed, {"X-Total-Count": str(len(mine))})
+        if method not in ("POST", "DELETE") or (method == "POST") == bool(rest):
+            return self._error(404, NOT_FOUND)
+        if not password_login:
+            return self._error(401, "auth method not allowed")
+        if method == "DELETE":
+            key = rest[0]
+            found = [t for t in mine if (str(t["id"]) == key if key.isdigit() else t["name"] == key)]
+            if len(found) != 1:
+                return self._error(404 if not found else 422, NOT_FOUND if not found else "multiple matches")
+            del self.tokens[found[0]["id"]]
+            return Reply(204)
+        problem = self._schema_problem("CreateAccessTokenOption", body)
+        if problem or not body.get("name"):
+            return self._error(422, problem or "[Name]: Required")
+        if any(t["name"] == body["name"] for t in mine):
+            return self._error(400, "access token name has been used already")
+        try:
+            scope = normalise_scopes(body.get("scopes") or [])
+        except ValueError as error:
+            return self._error(400, f"invalid access token scope provided: {error}")
+        if not scope:
+            return self._error(400, "access token must have a scope")
+        token_id, value = self._next_id, secrets.token_hex(20)
+        self._next_id += 1
+        self.tokens[token_id] = {"id": token_id, "user": user.lower(), "name": body["name"], "sha1": value,
+                                 "token_last_eight": value[-8:], "scope": scope}  # fmt: skip
+        return Reply(201, {"id": token_id, "name": body["name"], "sha1": value, "token_last_eight": value[-8:],
+                           "scopes": scope.split(",")})  # fmt: skip
 
     def run_slow_migration(self, body: Any, slow: SlowMigration, started: Callable[[], None]) -> Reply:
         return self._migrate(body, slow, started)
@@ -473,6 +541,22 @@ class FakeForgejo:
         return Reply(status, {"message": message, "url": f"{self.url}/api/swagger"})
 
 
+def normalise_scopes(scopes: list[str]) -> str:
+    """Forgejo's AccessTokenScope.Normalize: unknown scopes refused, the rest as few as say the same."""
+    wanted: set[str] = set()
+    for scope in ",".join(scopes).split(","):
+        if scope in ("", "sudo"):
+            continue
+        if scope == "all":
+            wanted |= {f"write:{category}" for category in TOKEN_CATEGORIES}
+        elif scope in TOKEN_SCOPE_ORDER:
+            wanted.add(scope)
+        else:
+            raise ValueError(f"invalid access token scope: {scope}")
+    kept = [s for s in TOKEN_SCOPE_ORDER if s in wanted and not (s.startswith("read:") and f"write:{s[5:]}" in wanted)]
+    return ",".join(kept).replace(_ALL_WRITES, "all")
+
+
 def _handler_for(fake: FakeForgejo) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -484,8 +568,8 @@ def _handler_for(fake: FakeForgejo) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
-            path = urlsplit(self.path).path
-            reply = fake.handle(self.command, path, body, dict(self.headers.items()))
+            url = urlsplit(self.path)
+            reply = fake.handle(self.command, url.path, body, dict(self.headers.items()), url.query)
             if isinstance(reply, SlowMigration):
                 started = self._hang_up if reply.drop_connection else lambda: None
                 with fake._lock:

@@ -28,6 +28,9 @@ SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 GENERATED_ADMIN_PASSWORD = "generated-admin-password-0123456789"
 GENERATED_RUNNER_SECRET = "0123456789abcdef0123456789abcdef01234567"
 SECRET_RESOURCE_VERSION = "4711"
+# What Forgejo answers for an access token: its value (shown once) and the name with the drawn suffix.
+MINTED_API_TOKEN = "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed"
+TOKEN_SUFFIX = "0a1b2c3d"
 # What the live cluster holds for an install taken over from Flux (read by `Secret.get`).
 EXISTING_ADMIN_PASSWORD = "existing-admin-password-from-flux"
 EXISTING_RUNNER_SECRET = "fedcba9876543210fedcba9876543210fedcba98"
@@ -120,6 +123,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 html_url=f"https://git.goldentooth.net/{repo}",
                 clone_url=f"https://git.goldentooth.net/{repo}.git",
                 mirror_interval=format_duration(parse_duration(args.inputs["mirror_interval"])),
+            )
+        if args.typ == "pulumi-python:dynamic/forgejo:ApiToken":
+            state.update(
+                token=MINTED_API_TOKEN,
+                token_name=f"{args.inputs['name']}-{TOKEN_SUFFIX}",
+                token_last_eight=MINTED_API_TOKEN[-8:],
+                granted_scopes=list(args.inputs["scopes"]),
             )
         return f"{args.name}-id", state
 

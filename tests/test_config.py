@@ -24,7 +24,7 @@ def resources(cpu: tuple[str, str], memory: tuple[str, str]) -> dict[str, dict[s
 def test_goldentooth_stack_loads_the_seed_values() -> None:
     settings = parse_settings(goldentooth_config())
 
-    assert settings.model_dump(exclude={"mirrors"}) == {
+    assert settings.model_dump(exclude={"mirrors", "api_tokens"}) == {
         "hostname": "git.goldentooth.net",
         "admin_email": "forgejo_admin@goldentooth.net",
         "admin_username": "forgejo_admin",
@@ -87,6 +87,14 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
         "mirror_upstream_tokens": None,
     }
     assert [mirror.full_name for mirror in settings.mirrors] == ["forgejo_admin/mcp"]
+    assert [token.model_dump() for token in settings.api_tokens] == [
+        {
+            "name": "git-sync",
+            "user": "forgejo_admin",  # the admin's, as no user is given
+            "scopes": ["read:repository"],
+            "secret": {"namespace": "git-sync", "name": "forgejo-git-sync-token", "key": "token"},
+        }
+    ]
     assert settings.image == "code.forgejo.org/forgejo/forgejo:13.0.3-rootless"
     assert settings.internal_url == "http://forgejo-http.forgejo.svc.cluster.local:3000"
     assert settings.tls_dns_names == ["git.goldentooth.net"]
@@ -300,6 +308,16 @@ def test_fullname_override_changes_service_and_internal_url() -> None:
 )
 def test_good_values_pass(key: str, value: str) -> None:
     parse_settings({**goldentooth_config(), key: value})
+
+
+def test_tokens_of_one_name_for_two_users_are_two_tokens() -> None:
+    tokens = [{"name": "ci", "scopes": ["all"]}, {"name": "ci", "user": "goldentooth", "scopes": ["read:user"]}]
+    settings = parse_settings({**goldentooth_config(), "apiTokens": json.dumps(tokens)})
+
+    assert [(t.user, t.name, t.scopes, t.secret) for t in settings.api_tokens] == [
+        ("forgejo_admin", "ci", ["all"], None),
+        ("goldentooth", "ci", ["read:user"], None),
+    ]
 
 
 def test_a_ca_bundle_replaces_the_ca_from_the_cluster() -> None:
@@ -613,6 +631,54 @@ BAD_CONFIGS = [
     ("runnerEgress", '{"allowNamespaces": ["Docker_Registry"]}', "runnerEgress.allowNamespaces[0]", "RFC 1123 label"),
     ("runnerEgress", '{"allowNamespace": ["docker-registry"]}', "runnerEgress", "unknown field 'allowNamespace'"),
     ("runnerEgress", '{"enabled": "yes"}', "runnerEgress.enabled", "is not true or false"),
+    ("apiTokens", '[{"name": "git-sync", "scopes": ["read:repo"]}]', "apiTokens[0].scopes[0]", "token scope"),
+    ("apiTokens", '[{"name": "git-sync", "scopes": ["sudo"]}]', "apiTokens[0].scopes[0]", "read:repository"),
+    ("apiTokens", '[{"name": "git-sync", "scopes": []}]', "apiTokens[0].scopes", "at least one scope"),
+    ("apiTokens", '[{"name": "git-sync"}]', "apiTokens[0].scopes", "is required"),
+    ("apiTokens", '[{"scopes": ["all"]}]', "apiTokens[0].name", "is required"),
+    ("apiTokens", '[{"name": "git sync", "scopes": ["all"]}]', "apiTokens[0].name", "not a token name"),
+    ("apiTokens", '[{"name": "-sync", "scopes": ["all"]}]', "apiTokens[0].name", "starting with a letter"),
+    ("apiTokens", '[{"name": "git-sync\\n", "scopes": ["all"]}]', "apiTokens[0].name", "not a token name"),
+    ("apiTokens", '[{"name": "s", "user": "a b", "scopes": ["all"]}]', "apiTokens[0].user", "Forgejo user name"),
+    ("apiTokens", '[{"name": "s", "scope": ["all"]}]', "apiTokens[0]", "unknown field 'scope'"),
+    ("apiTokens", '{"name": "s"}', "apiTokens", "must be a list"),
+    (
+        "apiTokens",
+        '[{"name": "s", "scopes": ["all"], "secret": {"name": "t"}}]',
+        "apiTokens[0].secret.namespace",
+        "is required",
+    ),
+    (
+        "apiTokens",
+        '[{"name": "s", "scopes": ["all"], "secret": {"namespace": "kube-system", "name": "t"}}]',
+        "apiTokens[0].secret.namespace",
+        "Kubernetes keeps for itself",
+    ),
+    (
+        "apiTokens",
+        '[{"name": "s", "scopes": ["all"], "secret": {"namespace": "ci", "name": "T"}}]',
+        "apiTokens[0].secret.name",
+        "RFC 1123 subdomain",
+    ),
+    (
+        "apiTokens",
+        '[{"name": "s", "scopes": ["all"], "secret": {"namespace": "ci", "name": "t", "key": "a/b"}}]',
+        "apiTokens[0].secret.key",
+        "not a Secret or ConfigMap key",
+    ),
+    (  # no user means the admin's: the same token twice
+        "apiTokens",
+        '[{"name": "s", "scopes": ["all"]}, {"name": "s", "user": "Forgejo_Admin", "scopes": ["read:user"]}]',
+        "apiTokens[1].name",
+        "names Forgejo_Admin's token 's' again (already apiTokens[0])",
+    ),
+    (
+        "apiTokens",
+        '[{"name": "a", "scopes": ["all"], "secret": {"namespace": "ci", "name": "t"}},'
+        ' {"name": "b", "scopes": ["all"], "secret": {"namespace": "ci", "name": "t", "key": "other"}}]',
+        "apiTokens[1].secret",
+        "writes Secret ci/t again (already apiTokens[0])",
+    ),
 ]
 
 

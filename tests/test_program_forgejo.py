@@ -9,8 +9,10 @@ import pytest
 from tests.program import (
     GENERATED_ADMIN_PASSWORD,
     GENERATED_SECRET,
+    MINTED_API_TOKEN,
     SECRET_SIG_KEY,
     SECRET_SIG_VALUE,
+    TOKEN_SUFFIX,
     ProgramRun,
     run_program,
 )
@@ -237,6 +239,7 @@ def test_components_use_one_type_token_scheme(goldentooth: ProgramRun) -> None:
     assert components == [
         "goldentooth:index:ActionsRunner",
         "goldentooth:index:ActionsRunner",
+        "goldentooth:index:ApiTokens",
         "goldentooth:index:ForgejoServer",
         "goldentooth:index:GatewayRoute",
         "goldentooth:index:Mirrors",
@@ -272,9 +275,19 @@ def test_stack_outputs_form_the_documented_contract(goldentooth: ProgramRun) -> 
                 "mirror_interval": "5m0s",
             }
         },
+        "api_tokens": {
+            "forgejo_admin/git-sync": {
+                "user": "forgejo_admin",
+                "name": "git-sync",
+                "token_name": f"git-sync-{TOKEN_SUFFIX}",
+                "scopes": ["read:repository"],
+                "secret": {"namespace": "git-sync", "name": "forgejo-git-sync-token", "key": "token"},
+            }
+        },
+        "api_token_values": {"forgejo_admin/git-sync": MINTED_API_TOKEN},
         "image_repository": "registry.goldentooth.net/goldentooth-mcp",
     }
-    assert goldentooth.secret_exports == {"admin_password"}
+    assert goldentooth.secret_exports == {"admin_password", "api_token_values"}
 
 
 def test_supplied_admin_password_is_used_instead_of_generating_one() -> None:

@@ -12,6 +12,7 @@ from tests.program import (
     EXISTING_RUNNER_SECRET,
     GENERATED_ADMIN_PASSWORD,
     GENERATED_RUNNER_SECRET,
+    MINTED_API_TOKEN,
     SECRET_SIG_KEY,
     ProgramRun,
     run_program,
@@ -78,7 +79,7 @@ def _leaks(run: ProgramRun, needle: str) -> list[str]:
 @pytest.mark.parametrize(
     ("overrides", "secrets", "needles"),
     [
-        ({}, {}, [GENERATED_ADMIN_PASSWORD, GENERATED_RUNNER_SECRET]),
+        ({}, {}, [GENERATED_ADMIN_PASSWORD, GENERATED_RUNNER_SECRET, MINTED_API_TOKEN]),
         (
             {},
             SUPPLIED,

@@ -100,6 +100,8 @@ def forgejo(cluster: Cluster, forgejo_ca: trustme.CA) -> Iterator[ClusterForgejo
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gateway-tls"}, "type": "kubernetes.io/tls",
          "data": {key: base64.b64encode(ca_pem).decode() for key in ("ca.crt", "tls.crt", "tls.key")}},
     )  # fmt: skip
+    # The namespace of the git-sync CronJob, where the stack delivers its token: the consumer's, so it exists first.
+    cluster.post("/api/v1/namespaces", {"metadata": {"name": "git-sync"}})
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     forgejo_ca.issue_cert("127.0.0.1").configure_cert(tls)
     fake = ClusterForgejo(cluster, tls, "/api/v1/namespaces/forgejo/secrets/forgejo-admin")

@@ -311,6 +311,25 @@ def test_mirror_exists_with_actions_on(deployed: PulumiProject, forgejo: Cluster
     assert repo["original_url"] == "https://github.com/goldentooth/mcp.git"
 
 
+def git_sync_token(forgejo: ClusterForgejo) -> str:
+    """The value of the git-sync token, as only Forgejo's database knows it."""
+    [(name, value)] = forgejo.token_values("forgejo_admin").items()
+    assert re.fullmatch(r"git-sync-[0-9a-f]{8}", name)
+    return value
+
+
+def test_the_git_sync_token_exists_read_only_and_its_secret_holds_it(
+    deployed: PulumiProject, forgejo: ClusterForgejo, cluster: Cluster
+) -> None:
+    [token] = forgejo.tokens.values()
+    outputs = json.loads(deployed.pulumi("stack", "output", "--json", "--stack", STACK).output)
+
+    assert (token["user"], token["scope"]) == ("forgejo_admin", "read:repository")
+    assert secret_value(cluster, "git-sync", "forgejo-git-sync-token", "token") == git_sync_token(forgejo)
+    assert outputs["api_tokens"]["forgejo_admin/git-sync"]["token_name"] == token["name"]
+    assert outputs["api_token_values"] == "[secret]"
+
+
 def test_a_second_up_sends_forgejo_no_write(deployed: PulumiProject, forgejo: ClusterForgejo) -> None:
     forgejo.clear_log()
 
@@ -319,11 +338,14 @@ def test_a_second_up_sends_forgejo_no_write(deployed: PulumiProject, forgejo: Cl
     assert forgejo.writes() == []
 
 
-def test_no_secret_is_in_plain_text_in_the_state(deployed: PulumiProject, cluster: Cluster) -> None:
+def test_no_secret_is_in_plain_text_in_the_state(
+    deployed: PulumiProject, cluster: Cluster, forgejo: ClusterForgejo
+) -> None:
     secrets = {
         "admin password": secret_value(cluster, "forgejo", "forgejo-admin", "password"),
         "runner secret": secret_value(cluster, "forgejo-runner", "forgejo-runner", "token"),
         "upstream token": UPSTREAM_TOKEN,
+        "git-sync token": git_sync_token(forgejo),
     }
     exported = json.dumps(deployed.stack_export())
     on_disk = "".join(path.read_text() for path in (deployed.directory.parent / "state").rglob("*.json"))
