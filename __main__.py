@@ -5,6 +5,7 @@ import pulumi
 from components.cluster import existing_value
 from components.config import load_settings
 from components.forgejo import ForgejoServer
+from components.image_automation import ImageAutomation
 from components.mirror_provider import ForgejoConnection
 from components.mirrors import Mirrors
 from components.namespaces import Namespaces
@@ -68,7 +69,12 @@ mirrors = Mirrors(
     opts=pulumi.ResourceOptions(depends_on=[forgejo.release, route]),
 )
 
-# 7. Outputs: the contract other stacks read through StackReference.
+# 7. Flux image automation (imageAutomation): an ImageRepository and an ImagePolicy for the image the build
+#    workflow template pushes; Flux's own ImageUpdateAutomation commits the chosen tag to the user's repository.
+automation = settings.image_automation
+images = ImageAutomation("image-automation", settings, automation) if automation else None
+
+# 8. Outputs: the contract other stacks read through StackReference.
 pulumi.export("url", settings.url)
 pulumi.export("hostname", route.hostname)
 pulumi.export("server_namespace", namespaces.server)
@@ -94,5 +100,6 @@ pulumi.export(
         for full_name, mirror in mirrors.mirrors.items()
     },
 )
-# Flux image automation watches what the build workflow template pushes.
-pulumi.export("image_repository", f"{settings.image_registry}/{settings.image_name}" if settings.image_name else None)
+# Flux image automation watches what the build workflow template pushes; manifests name the policy in their marker.
+pulumi.export("image_repository", settings.image_repository)
+pulumi.export("image_policy", images.policy if images else None)

@@ -122,6 +122,16 @@ class CaFrom(KeyRef):
     namespace: v.DnsLabel
 
 
+class ImageAutomationConfig(v.Model):
+    """Flux's ImageRepository and ImagePolicy for <imageRegistry>/<imageName>, trusting the registry's CA."""
+
+    namespace: v.Namespace = "flux-system"
+    interval: v.FluxInterval = "5m"
+    cert_secret_name: v.DnsSubdomain = Field(
+        description="the Secret in that namespace holding the registry's CA as ca.crt (Flux's certSecretRef)"
+    )
+
+
 class Adoption(v.Model):
     """Taking over the objects Flux deployed. The names hold while this block is in the config; ``enabled`` adds
     Pulumi's ``import_`` for the takeover run only. Secrets of an adopted install are read, never generated: a new
@@ -148,7 +158,7 @@ _TLS_MODE_WHY = (
 _RELATED = (
     "fullname_override", "release_name", "existing_claim", "namespace_layout", "runner_namespace",
     "server_pod_security", "runner_docker_cache_storage_class", "mirrors", "forgejo_ca_from", "forgejo_insecure",
-    "image_name", "mirror_upstream_tokens",
+    "image_name", "image_automation", "mirror_upstream_tokens",
 )  # fmt: skip
 
 
@@ -188,6 +198,8 @@ def _relations(field: str, value: Any, data: dict[str, Any]) -> str | PydanticCu
             return "is true while forgejoCaBundle or forgejoCaFrom is set; keep verification and drop this"
         case "image_name" if "image_registry" in data and bool(data["image_registry"]) != bool(value):
             return "is needed together with imageRegistry (set both, or neither)"
+        case "image_automation" if value and data.get("image_name") == "":
+            return "needs imageRegistry and imageName: the image Flux watches is <imageRegistry>/<imageName>"
         case "mirror_upstream_tokens" if value and "mirrors" in data:
             strays = sorted(set(value) - {mirror.full_name for mirror in data["mirrors"]})
             return v.refusal(*(((), f"has a token for {name!r}, which is not a configured mirror")
@@ -243,6 +255,7 @@ class Settings(v.Model):
     forgejo_insecure: bool
     image_registry: v.OptionalRegistryHost
     image_name: v.OptionalImageName
+    image_automation: Annotated[ImageAutomationConfig | None, _OFF]
     admin_password: v.Password | None = Field(None, repr=False)
     runner_secret: v.SharedSecret | None = Field(None, repr=False)
     forgejo_api_token: v.Token | None = Field(None, repr=False)
@@ -295,6 +308,11 @@ class Settings(v.Model):
     @property
     def internal_url(self) -> str:
         return naming.internal_url(self.http_service_name, self.server_namespace, self.service_port)
+
+    @property
+    def image_repository(self) -> str | None:
+        """What the build workflow template pushes, and Flux watches."""
+        return f"{self.image_registry}/{self.image_name}" if self.image_name else None
 
     @property
     def runner_pod_security(self) -> PodSecurity:

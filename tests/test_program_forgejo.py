@@ -211,6 +211,7 @@ def test_components_use_one_type_token_scheme(goldentooth: ProgramRun) -> None:
         "goldentooth:index:ActionsRunner",
         "goldentooth:index:ForgejoServer",
         "goldentooth:index:GatewayRoute",
+        "goldentooth:index:ImageAutomation",
         "goldentooth:index:Mirrors",
         "goldentooth:index:Namespaces",
     ]
@@ -240,6 +241,7 @@ def test_stack_outputs_form_the_documented_contract(goldentooth: ProgramRun) -> 
             }
         },
         "image_repository": "registry.goldentooth.net/goldentooth-mcp",
+        "image_policy": "flux-system:goldentooth-mcp",
     }
     assert goldentooth.secret_exports == {"admin_password"}
 
