@@ -6,6 +6,7 @@ from components.api_tokens import ApiTokens
 from components.cluster import existing_value
 from components.config import load_settings
 from components.forgejo import ForgejoServer
+from components.image_automation import ImageAutomation
 from components.mirror_provider import ForgejoConnection
 from components.mirrors import Mirrors
 from components.namespaces import Namespaces
@@ -90,7 +91,12 @@ api_tokens = ApiTokens(
     "api-tokens", settings.api_tokens, connection, opts=pulumi.ResourceOptions(depends_on=[forgejo.release, route])
 )
 
-# 8. Outputs: the contract other stacks read through StackReference.
+# 8. Flux image automation (imageAutomation): an ImageRepository and an ImagePolicy for the image the build
+#    workflow template pushes; Flux's own ImageUpdateAutomation commits the chosen tag to the user's repository.
+automation = settings.image_automation
+images = ImageAutomation("image-automation", settings, automation) if automation else None
+
+# 9. Outputs: the contract other stacks read through StackReference.
 pulumi.export("url", settings.url)
 pulumi.export("hostname", route.hostname)
 pulumi.export("server_namespace", namespaces.server)
@@ -132,5 +138,6 @@ pulumi.export(
     },
 )
 pulumi.export("api_token_values", pulumi.Output.secret({key: t.token for key, t in api_tokens.tokens.items()}))
-# Flux image automation watches what the build workflow template pushes.
-pulumi.export("image_repository", f"{settings.image_registry}/{settings.image_name}" if settings.image_name else None)
+# Flux image automation watches what the build workflow template pushes; manifests name the policy in their marker.
+pulumi.export("image_repository", settings.image_repository)
+pulumi.export("image_policy", images.policy if images else None)

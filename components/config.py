@@ -219,6 +219,16 @@ class RunnerEgress(v.Model):
     allow_namespaces: list[v.DnsLabel] = Field(default_factory=list)
 
 
+class ImageAutomationConfig(v.Model):
+    """Flux's ImageRepository and ImagePolicy for <imageRegistry>/<imageName>, trusting the registry's CA."""
+
+    namespace: v.Namespace = "flux-system"
+    interval: v.FluxInterval = "5m"
+    cert_secret_name: v.DnsSubdomain = Field(
+        description="the Secret in that namespace holding the registry's CA as ca.crt (Flux's certSecretRef)"
+    )
+
+
 class Adoption(v.Model):
     """Taking over the objects Flux deployed (components/takeover.py). The names hold while this block is in the
     config; ``enabled`` imports the objects, on the takeover run only. Secrets of an adopted install are read, never
@@ -257,7 +267,7 @@ _TLS_MODE_WHY = (
 _RELATED = (
     "fullname_override", "release_name", "existing_claim", "namespace_layout", "runner_namespace",
     "server_pod_security", "runner_docker_cache_storage_class", "mirrors", "forgejo_ca_from", "forgejo_insecure",
-    "image_name", "mirror_upstream_tokens", "runner_groups", "api_tokens",
+    "image_name", "image_automation", "mirror_upstream_tokens", "runner_groups", "api_tokens",
 )  # fmt: skip
 
 
@@ -299,6 +309,8 @@ def _relations(field: str, value: Any, data: dict[str, Any]) -> str | PydanticCu
             return "is needed together with imageRegistry (set both, or neither)"
         case "runner_groups":
             return _across_groups(value, data)
+        case "image_automation" if value and data.get("image_name") == "":
+            return "needs imageRegistry and imageName: the image Flux watches is <imageRegistry>/<imageName>"
         case "mirror_upstream_tokens" if value and "mirrors" in data:
             strays = sorted(set(value) - {mirror.full_name for mirror in data["mirrors"]})
             return v.refusal(*(((), f"has a token for {name!r}, which is not a configured mirror")
@@ -375,6 +387,7 @@ class Settings(v.Model):
     forgejo_insecure: bool
     image_registry: v.OptionalRegistryHost
     image_name: v.OptionalImageName
+    image_automation: Annotated[ImageAutomationConfig | None, _OFF]
     admin_password: v.Password | None = Field(None, repr=False)
     runner_secret: v.SharedSecret | None = Field(None, repr=False)
     forgejo_api_token: v.Token | None = Field(None, repr=False)
@@ -440,6 +453,11 @@ class Settings(v.Model):
     @property
     def internal_url(self) -> str:
         return naming.internal_url(self.http_service_name, self.server_namespace, self.service_port)
+
+    @property
+    def image_repository(self) -> str | None:
+        """What the build workflow template pushes, and Flux watches."""
+        return f"{self.image_registry}/{self.image_name}" if self.image_name else None
 
     @property
     def runner_pod_security(self) -> PodSecurity:

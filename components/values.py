@@ -442,6 +442,13 @@ NodeSelector = dict[
 GoDuration = Annotated[str, rule(_duration)]
 MinInterval = Annotated[str, rule(first(_duration, lambda v: f"{v!r} is below 1m, which Forgejo silently raises to "
                                         "1m" if parse_duration(v) < 60 * 10**9 else None))]  # fmt: skip
+# Flux's CRDs take Go durations in ms, s, m and h only (their pattern); 0 would scan once and never again.
+FluxInterval = Annotated[str, rule(first(
+    _duration,
+    matching(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+", "{v!r} is not a duration Flux accepts: use ms, s, m and h only, "
+             "such as '5m' or '1h30m'"),
+    lambda v: f"{v!r} must be longer than 0" if parse_duration(v) == 0 else None,
+))]  # fmt: skip
 ExactImage = Annotated[str, rule(lambda value: _image(value, exact=True))]
 RunnerLabels = Annotated[list[Annotated[str, rule(_runner_label)]], AfterValidator(_runner_labels)]
 RunnerScope = Annotated[str, rule(_runner_scope, blank=True)]

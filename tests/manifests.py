@@ -1,12 +1,13 @@
 """Validate registered Kubernetes objects against real schemas.
 
 Core kinds go through kubernetes-validate's strict schemas (unknown fields
-fail). HTTPRoute and Certificate go through the openAPIV3Schema of the CRDs
-in tests/reference/crds with jsonschema, made strict the same way: the API
-server silently prunes fields a structural schema doesn't declare, so an
-unknown field (a snake_case ``parent_refs``, say) would vanish without an
-error. CEL rules (x-kubernetes-validations) are not evaluated: jsonschema
-ignores them, and only the API server runs them.
+fail). HTTPRoute, Certificate and Flux's ImageRepository and ImagePolicy go
+through the openAPIV3Schema of the CRDs in tests/reference/crds with
+jsonschema, made strict the same way: the API server silently prunes fields a
+structural schema doesn't declare, so an unknown field (a snake_case
+``parent_refs``, say) would vanish without an error. CEL rules
+(x-kubernetes-validations) are not evaluated: jsonschema ignores them, and
+only the API server runs them (the e2e tier's does).
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ kubernetes_validate.utils.schema_contents = cache(kubernetes_validate.utils.sche
 # The oldest Kubernetes this program supports: native sidecars need 1.29.
 KUBERNETES_VERSION = "1.29"
 CRD_DIR = reference.CRD_DIR
-CRD_KINDS = {("gateway.networking.k8s.io", "HTTPRoute"), ("cert-manager.io", "Certificate")}
+CRD_KINDS = {
+    ("gateway.networking.k8s.io", "HTTPRoute"),
+    ("cert-manager.io", "Certificate"),
+    ("image.toolkit.fluxcd.io", "ImageRepository"),
+    ("image.toolkit.fluxcd.io", "ImagePolicy"),
+}
 
 
 def as_manifest(inputs: dict[str, Any]) -> dict[str, Any]:

@@ -81,6 +81,7 @@ def test_goldentooth_stack_loads_the_seed_values() -> None:
         "forgejo_insecure": False,
         "image_registry": "registry.goldentooth.net",
         "image_name": "goldentooth-mcp",
+        "image_automation": {"namespace": "flux-system", "interval": "5m", "cert_secret_name": "registry-ca"},
         "admin_password": None,
         "runner_secret": None,
         "forgejo_api_token": None,
@@ -178,6 +179,7 @@ def _groups(change: dict[str, Any], *more: dict[str, Any]) -> str:
 KEY_REF = {"secret_name": "", "config_map_name": "ca", "key": "ca.crt"}
 ADOPTED = {"admin_secret": "forgejo-admin", "data_claim": "gitea-shared-storage"}
 RESTRICTED = {"warn": "restricted", "audit": "restricted"}
+FLUX = {"namespace": "flux-system", "interval": "5m"}
 
 
 @pytest.mark.parametrize(
@@ -194,6 +196,7 @@ RESTRICTED = {"warn": "restricted", "audit": "restricted"}
         ("runnerEgress", {"enabled": False}, {"enabled": False, "allow_cidrs": [], "allow_namespaces": []}),
         ("runnerEgress", {"allowCidrs": ["fd00::/8"]}, {"enabled": True, "allow_cidrs": ["fd00::/8"],
                                                          "allow_namespaces": []}),
+        ("imageAutomation", {"certSecretName": "ca"}, {**FLUX, "cert_secret_name": "ca"}),
     ],
 )  # fmt: skip
 def test_an_object_key_merges_with_its_defaults_field_by_field(key: str, value: Any, expected: Any) -> None:
@@ -304,6 +307,8 @@ def test_fullname_override_changes_service_and_internal_url() -> None:
         ("runnerGroups", "[]"),
         ("runnerGroups", _groups({"architecture": "arm64", "nodeSelector": {"kubernetes.io/arch": "arm64"}})),
         ("runnerGroups", _groups({"replicas": 3, "resources": {"limits": {"memory": "4Gi"}}})),
+        ("imageAutomation", '{"certSecretName": "registry-ca", "interval": "1.5h"}'),
+        ("imageAutomation", '{"certSecretName": "registry-ca", "interval": "1h30m15s500ms"}'),
     ],
 )
 def test_good_values_pass(key: str, value: str) -> None:
@@ -498,6 +503,21 @@ BAD_CONFIGS = [
     ("forgejoApiUrl", "https://admin:pw@git.goldentooth.net", "forgejoApiUrl", "credentials"),
     ("imageName", "Goldentooth-MCP", "imageName", "not an image name"),
     ("imageName", "", "imageName", "together with imageRegistry"),
+    ("imageAutomation", '"on"', "imageAutomation", "must be an object"),
+    ("imageAutomation", '{"namespace": "flux-system"}', "imageAutomation.certSecretName", "is required: the Secret"),
+    ("imageAutomation", '{"certSecretName": "Registry CA"}', "imageAutomation.certSecretName", "RFC 1123 subdomain"),
+    (
+        "imageAutomation",
+        '{"certSecretName": "registry-ca", "namespace": "kube-system"}',
+        "imageAutomation.namespace",
+        "Kubernetes keeps for itself",
+    ),
+    ("imageAutomation", '{"certSecretName": "ca", "interval": "1d"}', "imageAutomation.interval", "not a Go duration"),
+    ("imageAutomation", '{"certSecretName": "ca", "interval": "500us"}', "imageAutomation.interval", "Flux accepts"),
+    ("imageAutomation", '{"certSecretName": "ca", "interval": "0"}', "imageAutomation.interval", "Flux accepts"),
+    ("imageAutomation", '{"certSecretName": "ca", "interval": "0s"}', "imageAutomation.interval", "longer than 0"),
+    ("imageAutomation", '{"certSecretName": "ca", "interval": "5m\\n"}', "imageAutomation.interval", "Go duration"),
+    ("imageAutomation", '{"certSecretName": "ca", "insecure": true}', "imageAutomation", "unknown field 'insecure'"),
     ("releaseName", "forgejo.prod", "releaseName", "cannot contain '.'"),
     # A YAML block scalar ("|") ends its value with a newline, which an anchored `match` lets through.
     ("hostname", "git.goldentooth.net\n", "hostname", "RFC 1123"),
@@ -704,6 +724,26 @@ def test_invalid_release_name_is_reported_once_for_what_it_is() -> None:
         "goldentooth-forgejo:releaseName: 'Forgejo' is not a valid Helm release name: use at most 53 lower-case "
         "letters, digits, '-' and '.', starting and ending with a letter or digit"
     ]
+
+
+def test_image_automation_without_an_image_names_the_keys_it_needs() -> None:
+    raw = {**goldentooth_config(), "imageRegistry": "", "imageName": ""}
+
+    with pytest.raises(ConfigError) as refused:
+        parse_settings(raw)
+
+    assert [str(problem) for problem in refused.value.problems] == [
+        "goldentooth-forgejo:imageAutomation: needs imageRegistry and imageName: the image Flux watches is "
+        "<imageRegistry>/<imageName>"
+    ]
+    assert parse_settings({**raw, "imageAutomation": "{}"}).image_repository is None
+
+
+def test_image_automation_with_a_half_set_image_reports_only_the_image_key() -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**goldentooth_config(), "imageName": ""})
+
+    assert [problem.key for problem in refused.value.problems] == ["imageName"]
 
 
 def test_missing_required_key_is_reported() -> None:

@@ -86,3 +86,21 @@ def test_network_policy_validation_catches_the_sdks_python_name_for_except() -> 
     }
     with pytest.raises(kubernetes_validate.ValidationError):
         manifests.validate(policy)
+
+
+@pytest.mark.parametrize(
+    ("kind", "spec"),
+    [
+        # spec.interval and spec.image are required; certSecretRef takes only a name (the key is always ca.crt).
+        ("ImageRepository", {"image": "registry.goldentooth.net/goldentooth-mcp"}),
+        ("ImageRepository", {"image": "r/i", "interval": "5m", "certSecretRef": {"name": "ca", "key": "ca.crt"}}),
+        ("ImageRepository", {"image": "r/i", "interval": "1d"}),  # the CRD's duration pattern: ms, s, m, h
+        ("ImagePolicy", {"imageRepositoryRef": {"name": "i"}, "policy": {"alphabetical": {"order": "newest"}}}),
+        ("ImagePolicy", {"imageRepositoryRef": {"name": "i"}, "filterTags": {"regex": "^x"}, "policy": {}}),
+    ],
+)
+def test_flux_objects_are_validated_against_their_crds(kind: str, spec: dict[str, object]) -> None:
+    manifest = {"apiVersion": "image.toolkit.fluxcd.io/v1", "kind": kind, "metadata": {"name": "i"}, "spec": spec}
+
+    with pytest.raises(jsonschema.ValidationError):
+        manifests.validate(manifest)

@@ -242,6 +242,7 @@ def test_components_use_one_type_token_scheme(goldentooth: ProgramRun) -> None:
         "goldentooth:index:ApiTokens",
         "goldentooth:index:ForgejoServer",
         "goldentooth:index:GatewayRoute",
+        "goldentooth:index:ImageAutomation",
         "goldentooth:index:Mirrors",
         "goldentooth:index:Namespaces",
         "goldentooth:index:RunnerEgress",
@@ -286,6 +287,7 @@ def test_stack_outputs_form_the_documented_contract(goldentooth: ProgramRun) -> 
         },
         "api_token_values": {"forgejo_admin/git-sync": MINTED_API_TOKEN},
         "image_repository": "registry.goldentooth.net/goldentooth-mcp",
+        "image_policy": "flux-system:goldentooth-mcp",
     }
     assert goldentooth.secret_exports == {"admin_password", "api_token_values"}
 

@@ -47,7 +47,7 @@ REPO_SECRETS = {
 TEMPLATE_SECRETS = {"REGISTRY_CA_CERT", "REGISTRY_USERNAME", "REGISTRY_PASSWORD"}
 FORGEJO_ACTION = re.compile(r"^https://[a-z0-9.-]+/[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}$")
 KANIKO = re.compile(r"^docker://ghcr\.io/osscontainertools/kaniko:v\d+\.\d+\.\d+$")
-HELPER_SCRIPT_STEPS = ("Build the pull request comment", "Post the comment", "Registry credentials")
+HELPER_SCRIPT_STEPS = ("Build the pull request comment", "Post the comment", "Registry credentials", "Sortable tag")
 
 
 # ---------------------------------------------------------------- helpers
@@ -186,7 +186,7 @@ def test_helper_scripts_take_context_through_env_only() -> None:
     # Expressions inside a script are pasted in before bash parses it; these steps get them as variables.
     scripts = [s["run"] for path in WORKFLOWS for s in steps(load(path)) if s.get("name") in HELPER_SCRIPT_STEPS]
 
-    assert len(scripts) == 3
+    assert len(scripts) == 4
     assert [script for script in scripts if "${{" in script] == []
 
 
@@ -369,8 +369,44 @@ def test_template_pushes_where_the_stack_says_flux_should_look() -> None:
     args = _kaniko_args(workflow)
     assert [a for a in args if a.startswith("--destination=")] == [
         f"--destination={registry}/{image}:${{{{ github.sha }}}}",
+        f"--destination={registry}/{image}:${{{{ steps.tag.outputs.sortable }}}}",
         f"--destination={registry}/{image}:latest",
     ]
+    assert step(workflow, "Sortable tag")["id"] == "tag"
+
+
+def _commit(repository: Path, committer_date: str) -> str:
+    """A commit in ``repository`` at that committer date (the author date a day earlier); its sha."""
+    env = {
+        "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@goldentooth.net", "GIT_COMMITTER_NAME": "ci",
+        "GIT_COMMITTER_EMAIL": "ci@goldentooth.net", "GIT_AUTHOR_DATE": "2026-11-30T12:00:00+00:00",
+        "GIT_COMMITTER_DATE": committer_date, "HOME": str(repository), "PATH": os.environ["PATH"],
+    }  # fmt: skip
+    for command in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "build"]):
+        subprocess.run(["git", "-C", str(repository), *command], env=env, check=True)
+    head = subprocess.run(["git", "-C", str(repository), "rev-parse", "HEAD"], env=env, capture_output=True, text=True)
+    return head.stdout.strip()
+
+
+def test_template_tags_each_build_with_its_commit_time_in_utc_and_its_short_sha(tmp_path: Path) -> None:
+    sha = _commit(tmp_path, "2026-12-02T00:15:00+01:00")
+    script = step(load(TEMPLATE), "Sortable tag")["run"]
+
+    # The job container's own time zone (five hours behind UTC here) must not matter.
+    result = run_step(script, {"GITHUB_OUTPUT": str(tmp_path / "output"), "TZ": "EST5"}, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    # The committer date, not the author date or the time of the run; 00:15 at +01:00 is 23:15 UTC the day before.
+    assert (tmp_path / "output").read_text() == f"sortable=20261201T231500Z-{sha[:7]}\n"
+
+
+def test_template_tag_step_fails_outside_a_git_checkout(tmp_path: Path) -> None:
+    script = step(load(TEMPLATE), "Sortable tag")["run"]
+
+    result = run_step(script, {"GITHUB_OUTPUT": str(tmp_path / "output")}, tmp_path)
+
+    assert result.returncode != 0
+    assert not (tmp_path / "output").exists()
 
 
 def test_template_caches_layers_and_trusts_the_ca_instead_of_skipping_tls() -> None:

@@ -12,7 +12,7 @@ Deployments become Available and Pulumi's and Helm's await logic runs unmodified
 The nodes are goldentooth's (three NVMe Raspberry Pi 5s, one without NVMe, one
 amd64 machine); the Gateway API, cert-manager and Flux CRDs come from
 tests/reference/crds, with the Gateway gateway/goldentooth (listeners http and
-https); claims of the classes seaweedfs and local-path (the default) bind to
+https) and Flux's namespace flux-system; claims of the classes seaweedfs and local-path (the default) bind to
 pre-made PersistentVolumes. Everything listens on 127.0.0.1 only; each wait has
 a deadline and names what it waited for; the logs stay in workdir/logs.
 """
@@ -286,7 +286,9 @@ class Cluster:
         # Nodes first, so kwok and the controllers work on them while the CRDs (slow to admit) go in.
         for node in NODES:
             self.post("/api/v1/nodes", _node(*node))
-        self.post("/api/v1/namespaces", {"metadata": {"name": "gateway"}})
+        # Flux's namespace, as goldentooth has it: the stack's ImageRepository and ImagePolicy go there.
+        for namespace in ("gateway", "flux-system"):
+            self.post("/api/v1/namespaces", {"metadata": {"name": namespace}})
         for storage_class in ("seaweedfs", "local-path"):
             default = {"storageclass.kubernetes.io/is-default-class": str(storage_class == "local-path").lower()}
             self.post(

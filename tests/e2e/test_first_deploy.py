@@ -124,6 +124,33 @@ def test_the_route_points_at_the_service_the_chart_made(deployed: PulumiProject,
     ]
 
 
+def test_flux_admitted_the_image_repository_and_policy_with_their_crd_defaults(
+    deployed: PulumiProject, cluster: Cluster
+) -> None:
+    """The real API server ran the CRDs' schemas and CEL rules (ImagePolicy's interval rules) and filled in
+    their defaults; the policy's marker name is the stack's output."""
+    outputs = json.loads(deployed.pulumi("stack", "output", "--json", "--stack", STACK).output)
+    flux = "/apis/image.toolkit.fluxcd.io/v1/namespaces/flux-system"
+
+    repository = cluster.get(f"{flux}/imagerepositories/goldentooth-mcp")
+    policy = cluster.get(f"{flux}/imagepolicies/goldentooth-mcp")
+
+    assert repository["spec"] == {
+        "image": "registry.goldentooth.net/goldentooth-mcp",
+        "interval": "5m",
+        "certSecretRef": {"name": "registry-ca"},
+        "exclusionList": ["^.*\\.sig$"],
+        "provider": "generic",
+    }
+    assert policy["spec"] == {
+        "imageRepositoryRef": {"name": "goldentooth-mcp"},
+        "filterTags": {"pattern": "^(?P<ts>[0-9]{8}T[0-9]{6}Z)-[0-9a-f]{7,40}$", "extract": "$ts"},
+        "policy": {"alphabetical": {"order": "asc"}},
+        "digestReflectionPolicy": "Never",
+    }
+    assert outputs["image_policy"] == "flux-system:goldentooth-mcp"
+
+
 @pytest.mark.parametrize(
     ("deployment", "group", "nodes", "label"),
     [

@@ -1,0 +1,65 @@
+"""Flux image automation for the image the build workflow template pushes: an ImageRepository and an ImagePolicy.
+
+The policy picks the newest build by the template's sortable tag, ``<commit time, UTC>-<short sha>``
+(``20261201T231500Z-abc1234``): the fixed-width time sorts alphabetically, so ``:latest`` and the bare ``:<sha>``
+tags are filtered out and the newest commit wins. Flux's ImageUpdateAutomation, in the user's Flux repository,
+writes the tag into the manifests that carry the policy's marker; this program never writes to that repository.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster import common_labels, object_meta
+from components.config import ImageAutomationConfig, Settings
+
+API_VERSION = "image.toolkit.fluxcd.io/v1"
+# The template's sortable tag; Flux's regexp (Go RE2) extracts the time, which orders the builds.
+SORTABLE_TAG = r"^(?P<ts>[0-9]{8}T[0-9]{6}Z)-[0-9a-f]{7,40}$"
+
+
+class ImageAutomation(pulumi.ComponentResource):
+    """ImageRepository and ImagePolicy (image.toolkit.fluxcd.io/v1) in Flux's namespace, named after the image."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        automation: ImageAutomationConfig,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("goldentooth:index:ImageAutomation", name, None, opts)
+        # An image name's last path segment with '_' (which Kubernetes names refuse) as '-' is a valid object name.
+        object_name = settings.image_name.rpartition("/")[2].replace("_", "-")
+        metadata = object_meta(object_name, automation.namespace, common_labels("image-automation"))
+        children = pulumi.ResourceOptions(parent=self)
+        # CustomResource passes spec through untouched: the keys are the CRDs' own camelCase names.
+        k8s.apiextensions.CustomResource(
+            f"{name}-repository",
+            api_version=API_VERSION,
+            kind="ImageRepository",
+            metadata=metadata,
+            # The registry's private CA through certSecretRef (key ca.crt), never spec.insecure.
+            spec={
+                "image": settings.image_repository,
+                "interval": automation.interval,
+                "certSecretRef": {"name": automation.cert_secret_name},
+            },
+            opts=children,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-policy",
+            api_version=API_VERSION,
+            kind="ImagePolicy",
+            metadata=metadata,
+            spec={
+                "imageRepositoryRef": {"name": object_name},
+                "filterTags": {"pattern": SORTABLE_TAG, "extract": "$ts"},
+                "policy": {"alphabetical": {"order": "asc"}},
+            },
+            opts=children,
+        )
+        # As the marker names it: # {"$imagepolicy": "<namespace>:<name>"}
+        self.policy: pulumi.Output[str] = pulumi.Output.from_input(f"{automation.namespace}:{object_name}")
+        self.register_outputs({"policy": self.policy})
