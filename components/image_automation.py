@@ -34,32 +34,27 @@ class ImageAutomation(pulumi.ComponentResource):
         object_name = settings.image_name.rpartition("/")[2].replace("_", "-")
         metadata = object_meta(object_name, automation.namespace, common_labels("image-automation"))
         children = pulumi.ResourceOptions(parent=self)
+        # The registry's private CA through certSecretRef (key ca.crt), never spec.insecure.
+        repository = {
+            "image": settings.image_repository,
+            "interval": automation.interval,
+            "certSecretRef": {"name": automation.cert_secret_name},
+        }
+        policy = {
+            "imageRepositoryRef": {"name": object_name},
+            "filterTags": {"pattern": SORTABLE_TAG, "extract": "$ts"},
+            "policy": {"alphabetical": {"order": "asc"}},
+        }
         # CustomResource passes spec through untouched: the keys are the CRDs' own camelCase names.
-        k8s.apiextensions.CustomResource(
-            f"{name}-repository",
-            api_version=API_VERSION,
-            kind="ImageRepository",
-            metadata=metadata,
-            # The registry's private CA through certSecretRef (key ca.crt), never spec.insecure.
-            spec={
-                "image": settings.image_repository,
-                "interval": automation.interval,
-                "certSecretRef": {"name": automation.cert_secret_name},
-            },
-            opts=children,
-        )
-        k8s.apiextensions.CustomResource(
-            f"{name}-policy",
-            api_version=API_VERSION,
-            kind="ImagePolicy",
-            metadata=metadata,
-            spec={
-                "imageRepositoryRef": {"name": object_name},
-                "filterTags": {"pattern": SORTABLE_TAG, "extract": "$ts"},
-                "policy": {"alphabetical": {"order": "asc"}},
-            },
-            opts=children,
-        )
+        for kind, spec in (("ImageRepository", repository), ("ImagePolicy", policy)):
+            k8s.apiextensions.CustomResource(
+                f"{name}-{kind.removeprefix('Image').lower()}",
+                api_version=API_VERSION,
+                kind=kind,
+                metadata=metadata,
+                spec=spec,
+                opts=children,
+            )
         # As the marker names it: # {"$imagepolicy": "<namespace>:<name>"}
         self.policy: pulumi.Output[str] = pulumi.Output.from_input(f"{automation.namespace}:{object_name}")
         self.register_outputs({"policy": self.policy})
