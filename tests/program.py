@@ -24,6 +24,12 @@ GENERATED_SECRET = "pulumi-python:dynamic/goldentooth:GeneratedSecret"
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 
+
+def secret(value: object) -> dict[str, object]:
+    """``value`` as the mocks carry a secret input."""
+    return {SECRET_SIG_KEY: SECRET_SIG_VALUE, "value": value}
+
+
 # What the mocked providers answer for outputs the program reads back.
 GENERATED_ADMIN_PASSWORD = "generated-admin-password-0123456789"
 GENERATED_RUNNER_SECRET = "0123456789abcdef0123456789abcdef01234567"

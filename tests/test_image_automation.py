@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from tests.program import ProgramRun, run_program
 
 REPOSITORY = "kubernetes:image.toolkit.fluxcd.io/v1:ImageRepository"
@@ -20,11 +18,6 @@ METADATA = {
         "app.kubernetes.io/component": "image-automation",
     },
 }
-
-
-@pytest.fixture(scope="module")
-def goldentooth() -> ProgramRun:
-    return run_program()
 
 
 def test_image_repository_scans_the_pushed_image_trusting_the_registry_ca(goldentooth: ProgramRun) -> None:

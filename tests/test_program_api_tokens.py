@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.program import (
     GATEWAY_CA_PEM,
     GENERATED_ADMIN_PASSWORD,
@@ -15,20 +13,12 @@ from tests.program import (
     TOKEN_SUFFIX,
     ProgramRun,
     run_program,
+    secret,
 )
 
 TOKEN = "pulumi-python:dynamic/forgejo:ApiToken"
 SECRET = "kubernetes:core/v1:Secret"
 COMPONENT = "goldentooth:index:ApiTokens"
-
-
-def secret(value: object) -> dict[str, object]:
-    return {SECRET_SIG_KEY: SECRET_SIG_VALUE, "value": value}
-
-
-@pytest.fixture(scope="module")
-def goldentooth() -> ProgramRun:
-    return run_program()
 
 
 def test_goldentooth_makes_a_read_only_token_for_git_sync(goldentooth: ProgramRun) -> None:

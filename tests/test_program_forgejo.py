@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.program import (
     GENERATED_ADMIN_PASSWORD,
     GENERATED_SECRET,
@@ -22,11 +20,6 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 SECRET = "kubernetes:core/v1:Secret"
 HTTPROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 LABELS = {"app.kubernetes.io/part-of": "goldentooth-forgejo", "app.kubernetes.io/managed-by": "pulumi"}
-
-
-@pytest.fixture(scope="module")
-def goldentooth() -> ProgramRun:
-    return run_program()
 
 
 def test_server_namespace_enforces_baseline_and_warns_restricted(goldentooth: ProgramRun) -> None:

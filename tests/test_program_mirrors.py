@@ -14,6 +14,7 @@ from tests.program import (
     SECRET_SIG_VALUE,
     ProgramRun,
     run_program,
+    secret,
 )
 from tests.stack import goldentooth_config
 
@@ -25,15 +26,6 @@ MCP = {
     "interval": "5m",
     "service": "github",
 }
-
-
-def secret(value: object) -> dict[str, object]:
-    return {SECRET_SIG_KEY: SECRET_SIG_VALUE, "value": value}
-
-
-@pytest.fixture(scope="module")
-def goldentooth() -> ProgramRun:
-    return run_program()
 
 
 def test_goldentooth_mirrors_mcp_with_actions_on(goldentooth: ProgramRun) -> None:

@@ -40,11 +40,6 @@ SEED_RUNNER_CONFIG = {
 DOCKER_INFO = {"exec": {"command": ["docker", "info"]}}
 
 
-@pytest.fixture(scope="module")
-def goldentooth() -> ProgramRun:
-    return run_program()
-
-
 FIRST_GROUP = "forgejo-runner-deployment"
 AMD64_GROUP = "forgejo-runner-amd64-runner-deployment"
 
