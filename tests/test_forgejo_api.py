@@ -464,8 +464,8 @@ def test_a_repository_fetched_by_id_must_carry_that_id(fake: FakeForgejo) -> Non
     with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
         client.get_repo_by_id(7)
     assert str(raised.value) == (
-        "forgejo_admin/mcp: GET /api/v1/repositories/7 answered with repository id 8, not 7; "
-        "is api_url pointing at Forgejo's API?"
+        "forgejo_admin/mcp: GET /api/v1/repositories/7 answered HTTP 200 with repository id 8, not 7; "
+        "is api_url pointing at Forgejo's API (https://<host>/api/v1)?"
     )
 
 

@@ -620,7 +620,7 @@ def test_read_never_reports_a_foreign_answer_as_drift(fake: FakeForgejo, elsewhe
 def test_read_of_an_answer_about_another_repository_is_an_error_not_drift(fake: FakeForgejo) -> None:
     repo_id, outs = create(fake)
     fake.script("GET", f"/api/v1/repositories/{repo_id}", Reply(200, {**fake.repos[1], "id": 2, "private": True}))
-    with pytest.raises(ForgejoApiError, match="answered with repository id 2, not 1"):
+    with pytest.raises(ForgejoApiError, match="answered HTTP 200 with repository id 2, not 1"):
         PROVIDER.read(repo_id, outs)
 
 
