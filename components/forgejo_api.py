@@ -14,18 +14,27 @@ import math
 import os
 import re
 import ssl
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
+import pulumi
+import pulumi.dynamic
 import requests
 import urllib3
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pydantic import ConfigDict, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from components.values import ApiUrl, Model, OptionalCaBundle, rule, single_token, validation_problems
 
 API_PREFIX = "/api/v1"
 RETRIES = 4  # sleeps of backoff_factor * 0, 2, 4, 8 s
@@ -78,28 +87,169 @@ class MigrateAnswerLost(ForgejoApiError):
         self.resendable = resendable
 
 
-@dataclass(frozen=True)
-class ApiCredentials:
-    """Admin basic auth (username + password) or an access token; the token wins when both are given."""
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
+
+def _api_auth(auth: dict[str, str]) -> str | None:
+    # Never echo the value: it is the credential. A token travels in a header, so it must be one token.
+    if (set(auth) == {"token"} and single_token(auth["token"])) or (
+        set(auth) == {"username", "password"} and all(auth.values())
+    ):
+        return None
+    return 'must be {"username": ..., "password": ...} or {"token": ...}, all non-empty'
+
+
+_SECONDS = rule(lambda value: None if _number(value) and value > 0 else "must be a positive number of seconds")
+# Numbers cross the wire as floats, so a whole float counts as whole.
+_BYTES = rule(
+    lambda v: None if _number(v) and v >= 1024 and v == int(v) else "must be a whole number of bytes, at least 1024"
+)
+
+
+class ApiInputs(Model):
+    """How a resource reaches Forgejo's API: the inputs both Forgejo providers share. Tests shrink the timeouts."""
+
+    model_config = ConfigDict(loc_by_alias=False)
+
+    api_url: ApiUrl
+    api_auth: Annotated[dict[str, str], rule(_api_auth)]
+    """{"username": ..., "password": ...} or {"token": ...}; made secret by the resource."""
+    ca_bundle: OptionalCaBundle | None = None
+    insecure: bool = False
+    request_timeout: Annotated[Any, _SECONDS] = None  # 30 s
+    migrate_timeout: Annotated[Any, _SECONDS] = None  # 660 s: the migrate clones, up to Forgejo's 600 s
+    retry_backoff_factor: Annotated[Any, _SECONDS] = None  # 1: sleeps of 0, 2, 4, 8 s
+    max_response_bytes: Annotated[Any, _BYTES] = None  # 4 MiB; a bigger answer is an error
+
+
+@dataclass(frozen=True)
+class ForgejoConnection:
+    """How the program reaches Forgejo's API: ``username`` + ``password`` (admin basic auth) or ``token``, both
+    wrapped as secrets before they reach any resource."""
+
+    api_url: str
     username: str = ""
-    password: str = ""
-    token: str = ""
+    password: pulumi.Input[str] | None = None
+    token: pulumi.Input[str] | None = None
+    ca_bundle: pulumi.Input[str] | None = None
+    """PEM of the CA that signed Forgejo's certificate (goldentooth's Step-CA root)."""
+    insecure: bool = False
+    """Skip TLS verification. Never the default; the Mirrors component warns when it is on."""
 
-    def secrets(self) -> tuple[str, ...]:
-        """Every form in which these credentials could be echoed back, the Basic header value included."""
-        basic = base64.b64encode(f"{self.username}:{self.password}".encode()).decode() if self.password else ""
-        return tuple(value for value in (self.password, self.token, basic, basic.rstrip("=")) if value)
+    def inputs(self, *, password_login: bool = False) -> dict[str, Any]:
+        """A resource's ApiInputs; ``password_login``: basic auth even when a token is configured, which is what
+        Forgejo's token endpoints need."""
+        if self.token is not None and not password_login:
+            auth = pulumi.Output.secret({"token": self.token})
+        elif self.username and self.password is not None:
+            auth = pulumi.Output.secret({"username": self.username, "password": self.password})
+        else:
+            raise ValueError("ForgejoConnection needs a token, or a username and a password")
+        return {"api_url": self.api_url, "api_auth": auth, "ca_bundle": self.ca_bundle, "insecure": self.insecure}
 
 
-@dataclass(frozen=True)
-class Timing:
-    """Timeouts, the backoff scale and the size bound; tests shrink them to milliseconds and bytes."""
+def plain(value: Any) -> Any:
+    """The value without the engine's secret wrapper (at any depth: api_auth is a dict)."""
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return [plain(item) for item in value] if isinstance(value, list) else value
 
-    request_timeout: float = 30.0
-    migrate_timeout: float = 660.0  # the migrate clones synchronously: above Forgejo's 600 s [git.timeout] MIGRATE
-    backoff_factor: float = 1.0
-    max_response_bytes: int = 4 * 1024 * 1024
+
+def has_unknown(value: Any) -> bool:
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict | list):
+        return any(has_unknown(item) for item in (value.values() if isinstance(value, dict) else value))
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
+
+
+Comparisons = dict[str, Callable[[Any, Any], bool]]
+
+
+def same_name(old: str, new: str) -> bool:
+    return old.lower() == new.lower()  # Forgejo's user and repository names are case-insensitive
+
+
+class ForgejoProvider(pulumi.dynamic.ResourceProvider):
+    """What both Forgejo providers share; each states its model and how its properties compare. dill pickles a
+    provider by reference (module path and class name) into every resource's state, and refresh and destroy unpickle
+    it without the program: so a provider class never moves and keeps no instance state."""
+
+    model: ClassVar[type[ApiInputs]]
+    replaced: ClassVar[tuple[str, ...]]
+    """The inputs whose change replaces the resource."""
+    outputs: ClassVar[tuple[str, ...]]
+    """Outputs only: never inputs, never diffed."""
+    same: ClassVar[Comparisons] = {}
+    """How an input compares where ``==`` is too strict."""
+    renamed: ClassVar[dict[str, str]] = {}
+    """Property names of older states, and today's."""
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        fields = cls.model.model_fields.items()
+        return {name: field.default for name, field in fields if not field.is_required() and field.default is not None}
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The same model as the config, and pure like ``diff``: a pull request's preview needs no credentials.
+        Values still unknown at preview are not checked."""
+        inputs = {**self.defaults(), **news}
+        unknown = {key for key, value in inputs.items() if has_unknown(value)}
+        known = {k: plain(v) for k, v in inputs.items() if k not in unknown and k in self.model.model_fields}
+        try:
+            context = {"min_interval": known.get("min_interval")}
+            self.model.model_validate(known, by_name=True, by_alias=False, context=context)
+        except ValidationError as error:
+            problems = validation_problems(error, self.model)
+            return CheckResult(inputs, [CheckFailure(k, why) for k, why in problems if k.split(".")[0] not in unknown])
+        return CheckResult(inputs, [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds = self.current(olds)
+        keys = (olds.keys() | news.keys()) - {*self.outputs, "__provider"}
+        changed = {key for key in keys if self.differs(olds, news, key)}
+        replaces = [key for key in self.replaced if key in changed]
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    def differs(self, olds: dict[str, Any], news: dict[str, Any], key: str) -> bool:
+        defaults = self.defaults()
+        if has_unknown(new := news.get(key, defaults.get(key))):
+            return True
+        old, new = plain(olds.get(key, defaults.get(key))), plain(new)
+        try:
+            return not (old == new or (key in self.same and self.same[key](old, new)))
+        except (AttributeError, TypeError, ValueError):  # not of the type compared: a change
+            return True
+
+    def current(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {self.renamed.get(key, key): value for key, value in props.items()}
+
+    def read_inputs(self, props: dict[str, Any]) -> Any:
+        """The checked (or stored) inputs, secrets unwrapped; not validated again, so an old state always reads."""
+        fields = self.model.model_fields
+        return self.model.model_construct(**{k: plain(v) for k, v in self.current(props).items() if k in fields})
+
+    def input_props(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in props.items() if key in self.model.model_fields}
+
+
+@contextmanager
+def connect(inputs: ApiInputs, subject: str, *extra_secrets: str) -> Iterator[ForgejoClient]:
+    """A client from one call's inputs (nothing is kept on the provider between calls). ``extra_secrets`` are
+    redacted from every error, as the credentials are."""
+    with tls_verify(inputs.ca_bundle, bool(inputs.insecure)) as verify:
+        yield ForgejoClient(inputs, subject=subject, verify=verify, extra_secrets=extra_secrets)
+
+
+def then(error: BaseException | None, advice: str) -> str:
+    """An error's text, then what follows from it."""
+    return f"{str(error).rstrip('.')}. {advice}"
+
+
+def warn(message: str) -> None:
+    """A warning for the user: the provider host has no engine connection, and the CLI shows its stderr."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 class _TokenAuth(requests.auth.AuthBase):
@@ -207,29 +357,20 @@ class ForgejoClient:
     """Calls about one repository or token (``subject``), which every error message names."""
 
     def __init__(
-        self,
-        api_url: str,
-        credentials: ApiCredentials,
-        *,
-        subject: str,
-        verify: bool | str = True,
-        timing: Timing | None = None,
-        extra_secrets: Iterable[str] = (),
-    ) -> None:
-        self._base = api_url.rstrip("/").removesuffix(API_PREFIX) + API_PREFIX
-        self._subject, self._verify, self._timing = subject, verify, timing or Timing()
-        self._secrets = (*credentials.secrets(), *(s for s in extra_secrets if s))
-        self._auth: requests.auth.AuthBase = (
-            _TokenAuth(credentials.token)
-            if credentials.token
-            else requests.auth.HTTPBasicAuth(credentials.username, credentials.password)
-        )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        """Nothing to release: each call opens and closes its own session."""
+        self, inputs: ApiInputs, *, subject: str, verify: bool | str = True, extra_secrets: Iterable[str] = ()
+    ):
+        auth = inputs.api_auth or {}
+        user, password, token = auth.get("username", ""), auth.get("password", ""), auth.get("token", "")
+        self._base = str(inputs.api_url).rstrip("/").removesuffix(API_PREFIX) + API_PREFIX
+        self._subject, self._verify = subject, verify
+        self._timeout = float(inputs.request_timeout or 30.0)
+        self._migrate_timeout = float(inputs.migrate_timeout or 660.0)
+        self._backoff = float(inputs.retry_backoff_factor or 1.0)
+        self._limit = int(inputs.max_response_bytes or 4 * 1024 * 1024)
+        # Every form in which the credentials could be echoed back, the Basic header value included.
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode() if password else ""
+        self._secrets = tuple(s for s in (password, token, basic, basic.rstrip("="), *extra_secrets) if s)
+        self._auth = _TokenAuth(token) if token else requests.auth.HTTPBasicAuth(user, password)
 
     def wait_until_ready(self) -> str:
         """``GET /version``'s version. On the first ``pulumi up`` Forgejo starts moments before the mirrors are
@@ -240,7 +381,7 @@ class ForgejoClient:
         """Send ``POST /repos/migrate`` once and return the new repository. Whether to send it again is decided by
         looking first (``MigrateAnswerLost``): a second migrate could make a second repository."""
         try:
-            timeout = self._timing.migrate_timeout
+            timeout = self._migrate_timeout
             return self._call(
                 "POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=_repository
             )
@@ -310,7 +451,7 @@ class ForgejoClient:
         """Poll until the subject is neither mid-migration nor empty (``why`` says why we wait). The server clones
         under its own context, so it carries on after the client has gone; meanwhile the repository exists, empty and
         without ``mirror_interval``; a failed migration deletes it (404)."""
-        total = MIGRATION_POLLS * 10.0 * self._timing.backoff_factor
+        total = MIGRATION_POLLS * 10.0 * self._backoff
         for _ in range(MIGRATION_POLLS):
             repo = self.get_repo(self._subject)
             if repo is None:
@@ -341,9 +482,9 @@ class ForgejoClient:
     ) -> Any:
         """One call with its retries, redirects, deadline and size bound; its answer's JSON when the status is one
         of ``ok`` and ``shape`` finds nothing wrong with it, None for a 404 that ``ok`` allows."""
-        timeout = timeout or self._timing.request_timeout
-        budget = READY_DEADLINE if ready else timeout + 2 * self._timing.request_timeout
-        retries, factor = READY_RETRIES if ready else RETRIES, self._timing.backoff_factor
+        timeout = timeout or self._timeout
+        budget = READY_DEADLINE if ready else timeout + 2 * self._timeout
+        retries, factor = READY_RETRIES if ready else RETRIES, self._backoff
         retry = _Retry(
             total=retries, connect=retries, read=retries, status=retries, other=0,
             # An empty allowed_methods would mean "every method" to urllib3 2.x, so POST is left out by name.
@@ -400,7 +541,7 @@ class ForgejoClient:
     def _read(self, response: requests.Response, where: str, deadline: float, budget: float) -> bytes:
         """The whole body within the size bound, one socket read at a time: a server dripping bytes is cut off at
         the deadline (a read timeout alone never would be)."""
-        limit, status = self._timing.max_response_bytes, response.status_code
+        limit, status = self._limit, response.status_code
         declared = response.headers.get("Content-Length", "")
         too_big = f"{where} answered HTTP {status} with a body larger than max_response_bytes ({limit} bytes)"
         advice = ", and was not read further; is api_url pointing at Forgejo's API?"
