@@ -18,19 +18,8 @@ import pulumi.dynamic
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import field_validator
 
-from components.forgejo_api import (
-    ApiInputs,
-    Comparisons,
-    ForgejoApiError,
-    ForgejoClient,
-    ForgejoConnection,
-    ForgejoProvider,
-    connect,
-    plain,
-    same_name,
-    then,
-    warn,
-)
+from components import forgejo_api as api
+from components.forgejo_api import ForgejoConnection
 from components.values import ForgejoName, Model, matching, one_of, rule
 
 # Forgejo's scope categories (AllAccessTokenScopeCategories); write implies read, "all" is every write scope.
@@ -67,7 +56,7 @@ class ApiTokenSpec(Model):
     ]
 
 
-class TokenInputs(ApiTokenSpec, ApiInputs):
+class TokenInputs(ApiTokenSpec, api.ApiInputs):
     """The resource's inputs: the token, and how to reach Forgejo's API (a password login)."""
 
     @field_validator("api_auth")
@@ -85,18 +74,18 @@ class ApiTokenError(Exception):
     """A token cannot be created as configured; ``str()`` says what to do."""
 
 
-class ForgejoApiTokenProvider(ForgejoProvider):
+class ForgejoApiTokenProvider(api.ForgejoProvider):
     """CRUD for one Forgejo access token; its id is Forgejo's token id. The connection changes in place."""
 
     model = TokenInputs
     replaced = tuple(ApiTokenSpec.model_fields)  # the new token is made before the old one is revoked
     outputs = OUTPUTS
-    same: ClassVar[Comparisons] = {"scopes": lambda old, new: set(old) == set(new), "user": same_name}
+    same: ClassVar[api.Comparisons] = {"scopes": lambda old, new: set(old) == set(new), "user": api.same_name}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         token: TokenInputs = self.read_inputs(props)
         name = f"{token.name}-{secrets.token_hex(4)}"
-        with connect(token, _subject(token)) as client:
+        with api.connect(token, _subject(token)) as client:
             client.wait_until_ready()
             created = _create(client, token, name)
         return CreateResult(str(created["id"]), {**props, "token": created["sha1"], "token_name": name,
@@ -108,7 +97,7 @@ class ForgejoApiTokenProvider(ForgejoProvider):
         token: TokenInputs = self.read_inputs(props)
         if not id_.isdigit():
             return ReadResult(None, {})
-        with connect(token, _subject(token), str(plain(props["token"]))) as client:
+        with api.connect(token, _subject(token), str(api.plain(props["token"]))) as client:
             found = next((t for t in client.list_tokens(token.user) if t.get("id") == int(id_)), None)
         if found is None:  # revoked in Forgejo: the next `up` makes a new one
             return ReadResult(None, {})
@@ -121,9 +110,9 @@ class ForgejoApiTokenProvider(ForgejoProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         token: TokenInputs = self.read_inputs(props)
         if not id_.isdigit():
-            warn(f"{_subject(token)}: left in Forgejo, not revoked: the state holds no token id ({id_!r}).")
+            api.warn(f"{_subject(token)}: left in Forgejo, not revoked: the state holds no token id ({id_!r}).")
             return
-        with connect(token, _subject(token), str(plain(props.get("token")) or "")) as client:
+        with api.connect(token, _subject(token), str(api.plain(props.get("token")) or "")) as client:
             client.delete_token(token.user, int(id_))  # a 404 counts as done
 
 
@@ -161,21 +150,21 @@ def _server_state(token: dict[str, Any]) -> dict[str, Any]:
     return {"token_last_eight": str(token.get("token_last_eight") or ""), "granted_scopes": token.get("scopes") or []}
 
 
-def _create(client: ForgejoClient, token: TokenInputs, name: str) -> dict[str, Any]:
+def _create(client: api.ForgejoClient, token: TokenInputs, name: str) -> dict[str, Any]:
     """The new token; a refusal is explained, and a lost answer is looked after so that no token is left behind."""
     try:
         return client.create_token(token.user, name, list(token.scopes))
-    except ForgejoApiError as error:
+    except api.ForgejoApiError as error:
         if error.status is not None and error.status < 500:
-            raise ApiTokenError(then(error, _ADVICE.get(error.status, "Run `pulumi up` again."))) from None
+            raise ApiTokenError(api.then(error, _ADVICE.get(error.status, "Run `pulumi up` again."))) from None
         lost = error
     # The request may have reached Forgejo, whose answer (the only sight of the value) is lost: revoke what it made.
     try:
         leftover = [t for t in client.list_tokens(token.user) if t.get("name") == name]
         for made in leftover:
             client.delete_token(token.user, int(made["id"]))
-    except ForgejoApiError as error:
+    except api.ForgejoApiError as error:
         unknown = f"Whether Forgejo made {name} is unknown ({error}); if the user's Applications settings list it, "
-        raise ApiTokenError(then(lost, f"{unknown}delete it there. Run `pulumi up` again.")) from None
+        raise ApiTokenError(api.then(lost, f"{unknown}delete it there. Run `pulumi up` again.")) from None
     gone = f"Forgejo had made {name}, now revoked" if leftover else f"Forgejo did not make {name}"
-    raise ApiTokenError(then(lost, f"{gone}, so no token was left behind. Run `pulumi up` again.")) from None
+    raise ApiTokenError(api.then(lost, f"{gone}, so no token was left behind. Run `pulumi up` again.")) from None

@@ -73,10 +73,6 @@ class ForgejoApiError(Exception):
         self.status = status
 
 
-class RepoAlreadyExists(ForgejoApiError):
-    """``POST /repos/migrate`` answered 409: the owner already has a repository of that name."""
-
-
 class MigrateAnswerLost(ForgejoApiError):
     """``POST /repos/migrate`` went out, but Forgejo's answer did not come back. ``resendable``: a gateway answered
     502/503/504 or the connection dropped, so Forgejo may never have got it (look, and send it again if the
@@ -252,17 +248,6 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-class _TokenAuth(requests.auth.AuthBase):
-    """``Authorization: token …``. An auth object (not a bare header) keeps requests from applying ~/.netrc."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"token {self.token}"
-        return request
-
-
 class _Retry(Retry):
     """urllib3's ``Retry`` that also gives up at the call's deadline, and never sleeps past it."""
 
@@ -337,20 +322,13 @@ def _repository(body: Any) -> str | None:
 
 
 def _token(body: Any) -> str | None:
-    if (
-        isinstance(body, dict)
-        and isinstance(body.get("id"), int)
-        and isinstance(body.get("sha1"), str)
-        and body["sha1"]
-    ):
-        return None
-    return "JSON that is not an access token with an id and a value"
+    valid = isinstance(body, dict) and isinstance(body.get("id"), int) and isinstance(body.get("sha1"), str)
+    return None if valid and body["sha1"] else "JSON that is not an access token with an id and a value"
 
 
 def _tokens(body: Any) -> str | None:
-    if isinstance(body, list) and all(isinstance(token, dict) and "id" in token for token in body):
-        return None
-    return "JSON that is not a list of access tokens"
+    valid = isinstance(body, list) and all(isinstance(token, dict) and "id" in token for token in body)
+    return None if valid else "JSON that is not a list of access tokens"
 
 
 class ForgejoClient:
@@ -370,7 +348,13 @@ class ForgejoClient:
         # Every form in which the credentials could be echoed back, the Basic header value included.
         basic = base64.b64encode(f"{user}:{password}".encode()).decode() if password else ""
         self._secrets = tuple(s for s in (password, token, basic, basic.rstrip("="), *extra_secrets) if s)
-        self._auth = _TokenAuth(token) if token else requests.auth.HTTPBasicAuth(user, password)
+
+        def token_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+            request.headers["Authorization"] = f"token {token}"
+            return request
+
+        # An auth object (not a bare header) keeps requests from applying ~/.netrc.
+        self._auth = token_auth if token else (user, password)
 
     def wait_until_ready(self) -> str:
         """``GET /version``'s version. On the first ``pulumi up`` Forgejo starts moments before the mirrors are
@@ -379,20 +363,12 @@ class ForgejoClient:
 
     def migrate(self, options: dict[str, Any]) -> dict[str, Any]:
         """Send ``POST /repos/migrate`` once and return the new repository. Whether to send it again is decided by
-        looking first (``MigrateAnswerLost``): a second migrate could make a second repository."""
-        try:
-            timeout = self._migrate_timeout
-            return self._call(
-                "POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=_repository
-            )
-        except MigrateAnswerLost:
-            raise
-        except ForgejoApiError as error:
-            if error.status in _TRANSIENT:
-                raise MigrateAnswerLost(str(error), resendable=True, status=error.status) from None
-            if error.status == 409:
-                raise RepoAlreadyExists(str(error), status=409) from None
-            raise
+        looking first (``MigrateAnswerLost``): a second migrate could make a second repository. A 409 means the
+        owner already has a repository of that name."""
+        timeout = self._migrate_timeout
+        return self._call(
+            "POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=_repository
+        )
 
     def get_repo(self, full_name: str) -> dict[str, Any] | None:
         """The repository, or None when it does not exist."""
@@ -494,7 +470,7 @@ class ForgejoClient:
             respect_retry_after_header=False,  # a server's Retry-After must not stretch the bound
         )  # fmt: skip
         retry.deadline = deadline = time.monotonic() + budget
-        where, url = f"{self._subject}: {method} {API_PREFIX}{path}", self._base + path
+        where, url, reason = f"{self._subject}: {method} {API_PREFIX}{path}", self._base + path, ""
         try:
             with requests.Session() as session:
                 session.mount("http://", adapter := HTTPAdapter(max_retries=retry))
@@ -533,10 +509,41 @@ class ForgejoClient:
             # Raised while building the request (http.client refuses a header with a newline, say); the text quotes
             # the header, credentials and all, escaped past redaction, so only the type is reported.
             reason = f"the request could not be built ({type(error).__name__}); check api_url and the credentials"
+        if reason:  # `from None`: the chained urllib3 traceback adds nothing, and the provider host prints tracebacks.
+            raise ForgejoApiError(redact(f"{where} failed: {reason}", self._secrets)) from None
+        if status == 404 and 404 in ok:
+            return None
+        html = "html" in headers.get("Content-Type", "").lower() or body.lstrip()[:1] == b"<"
+        try:
+            value = json.loads(body) if body else {}
+        except ValueError:  # UnicodeDecodeError included
+            value = _NOT_JSON
+        if status in ok:
+            problem = ("an HTML page" if html else "a body that is not JSON") if value is _NOT_JSON else shape(value)
+            if problem is None:
+                return value
+            raise ForgejoApiError(
+                f"{where} answered HTTP {status} with {problem}; is api_url pointing at Forgejo's API "
+                "(https://<host>/api/v1)?",
+                status=status,
+            )
+        if location and _origin(location) != _origin(self._base):
+            message = (
+                f"{where} answered HTTP {status}, redirecting to another origin ({_origin(location) or '?'}). "
+                "Not followed, and no credentials were sent there: api_url must be Forgejo's own address."
+            )
+        elif status in _REDIRECTS:
+            message = (
+                f"{where} answered HTTP {status}, redirecting to "
+                f"{urlsplit(location).path or location if location else '(no Location header)'}: the repository was "
+                "renamed or moved in Forgejo. Rename it back, or run `pulumi refresh` and update the mirror's name in "
+                "config."
+            )
         else:
-            return self._answer(where, status, headers.get("Content-Type", ""), body, location, ok, shape)
-        # `from None`: the chained urllib3 traceback adds nothing, and the provider host prints tracebacks.
-        raise ForgejoApiError(redact(f"{where} failed: {reason}", self._secrets)) from None
+            message = f"{where} failed with HTTP {status}: {_forgejo_message(value, body, html)}"
+        if migrate and status in _TRANSIENT:  # a gateway's answer: Forgejo may never have got the migrate
+            raise MigrateAnswerLost(redact(message, self._secrets), resendable=True, status=status)
+        raise ForgejoApiError(redact(message, self._secrets), status=status)
 
     def _read(self, response: requests.Response, where: str, deadline: float, budget: float) -> bytes:
         """The whole body within the size bound, one socket read at a time: a server dripping bytes is cut off at
@@ -566,47 +573,11 @@ class ForgejoClient:
             raise requests.exceptions.ConnectionError(error) from None
         return bytes(body)
 
-    def _answer(
-        self,
-        where: str,
-        status: int,
-        content_type: str,
-        body: bytes,
-        location: str,
-        ok: tuple[int, ...],
-        shape: Callable[[Any], str | None],
-    ) -> Any:
-        if status == 404 and 404 in ok:
-            return None
-        html = "html" in content_type.lower() or body.lstrip()[:1] == b"<"
-        value = _json(body) if body else {}
-        if status in ok:
-            problem = ("an HTML page" if html else "a body that is not JSON") if value is _NOT_JSON else shape(value)
-            if problem is None:
-                return value
-            raise ForgejoApiError(
-                f"{where} answered HTTP {status} with {problem}; is api_url pointing at Forgejo's API "
-                "(https://<host>/api/v1)?",
-                status=status,
-            )
-        if location and _origin(location) != _origin(self._base):
-            message = (
-                f"{where} answered HTTP {status}, redirecting to another origin ({_origin(location) or '?'}). "
-                "Not followed, and no credentials were sent there: api_url must be Forgejo's own address."
-            )
-        elif status in _REDIRECTS:
-            message = (
-                f"{where} answered HTTP {status}, redirecting to "
-                f"{urlsplit(location).path or location if location else '(no Location header)'}: the repository was "
-                "renamed or moved in Forgejo. Rename it back, or run `pulumi refresh` and update the mirror's name in "
-                "config."
-            )
-        else:
-            message = f"{where} failed with HTTP {status}: {_forgejo_message(value, body, html)}"
-        raise ForgejoApiError(redact(message, self._secrets), status=status)
-
     def _tls_failure(self, error: BaseException) -> str:
-        cause = next((e for e in _causes(error) if isinstance(e, ssl.SSLError)), None)
+        cause: Any = error  # requests' error wraps urllib3's, which wraps (as its reason or argument) ssl's
+        while cause is not None and not isinstance(cause, ssl.SSLError):
+            wrapped = (a for a in cause.args if isinstance(a, BaseException))
+            cause = getattr(cause, "reason", None) or next(wrapped, cause.__context__)
         if isinstance(cause, ssl.SSLCertVerificationError):
             detail = cause.verify_message
             if cause.verify_code in _NAME_MISMATCH:
@@ -644,25 +615,6 @@ def _forgejo_message(value: Any, body: bytes, html: bool) -> str:
         named = f" titled {' '.join(title.group(1).split())[:100]!r}" if title else ""
         return f"an HTML page{named}, not Forgejo's JSON (a proxy or gateway answered)"
     return " ".join(text.split())[:200] or "(empty response)"
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:  # UnicodeDecodeError included
-        return _NOT_JSON
-
-
-def _causes(error: BaseException) -> Iterator[BaseException]:
-    """``error`` and everything it wraps: causes, contexts, urllib3's ``reason`` and exception arguments."""
-    seen: set[int] = set()
-    pending: list[object] = [error]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, BaseException) and id(item) not in seen:
-            seen.add(id(item))
-            yield item
-            pending += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
 
 
 def _repo_path(full_name: str) -> str:

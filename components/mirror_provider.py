@@ -17,29 +17,14 @@ import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
+from components import forgejo_api as api
 from components.durations import same_duration
-from components.forgejo_api import (
-    ApiInputs,
-    Comparisons,
-    ForgejoApiError,
-    ForgejoClient,
-    ForgejoConnection,
-    ForgejoProvider,
-    MigrateAnswerLost,
-    RepoAlreadyExists,
-    connect,
-    plain,
-    same_name,
-    then,
-    warn,
-)
+from components.forgejo_api import ForgejoConnection
 from components.mirror_spec import CREATE, EDIT, IN_PLACE, MirrorSpec, same_clone_addr
 from components.values import GoDuration, Token
 
-__all__ = ["ForgejoConnection", "ForgejoMirror", "ForgejoMirrorProvider"]
 
-
-class MirrorInputs(MirrorSpec, ApiInputs):
+class MirrorInputs(MirrorSpec, api.ApiInputs):
     """The resource's inputs: the mirror, and how to reach Forgejo's API."""
 
     min_interval: GoDuration = "10m"
@@ -60,13 +45,17 @@ class MirrorError(Exception):
     """A mirror cannot be created or updated as configured; ``str()`` says what to do."""
 
 
-class ForgejoMirrorProvider(ForgejoProvider):
+class ForgejoMirrorProvider(api.ForgejoProvider):
     """CRUD for one Forgejo pull mirror; its id is Forgejo's repository id."""
 
     model = MirrorInputs
     replaced = MirrorInputs.marked(CREATE)  # no API changes a pull mirror's remote
     outputs = ("full_name", "html_url", "clone_url", "claim")
-    same: ClassVar[Comparisons] = {"mirror_interval": same_duration, "repo_owner": same_name, "repo_name": same_name}
+    same: ClassVar[api.Comparisons] = {
+        "mirror_interval": same_duration,
+        "repo_owner": api.same_name,
+        "repo_name": api.same_name,
+    }
     renamed: ClassVar[dict[str, str]] = {"owner": "repo_owner", "name": "repo_name", "upstream_token": "auth_token"}
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -80,7 +69,7 @@ class ForgejoMirrorProvider(ForgejoProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         mirror: MirrorInputs = self.read_inputs(props)
-        with connect(mirror, mirror.full_name, mirror.auth_token or "") as client:
+        with api.connect(mirror, mirror.full_name, mirror.auth_token or "") as client:
             client.wait_until_ready()
             repo, adopted = _migrate_or_adopt(client, mirror)
             # The repository exists now, and a failed create keeps no state: from here on, only an adoption
@@ -88,14 +77,14 @@ class ForgejoMirrorProvider(ForgejoProvider):
             claim = _claim(client, repo, adopted)
             try:
                 repo = _patch(client, repo["full_name"], _changes(mirror, _server_state(repo))) or repo
-            except (ForgejoApiError, MirrorError) as error:
-                warn(then(error, "The state holds what Forgejo has, so the next `pulumi up` tries again."))
+            except (api.ForgejoApiError, MirrorError) as error:
+                api.warn(api.then(error, "The state holds what Forgejo has, so the next `pulumi up` tries again."))
             _kick_first_run(client, mirror, repo)
         return CreateResult(str(repo["id"]), {**props, **_server_state(repo), "claim": claim})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         props = self.current(props)
-        with connect(self.read_inputs(props), subject := _stored_full_name(props)) as client:
+        with api.connect(self.read_inputs(props), subject := _stored_full_name(props)) as client:
             repo = client.get_repo_by_id(int(id_)) if id_.isdigit() else client.get_repo(subject)
         if repo is None:
             return ReadResult(None, {})
@@ -110,7 +99,7 @@ class ForgejoMirrorProvider(ForgejoProvider):
         mirror: MirrorInputs = self.read_inputs(news)
         if not (changes := _changes(mirror, kept)):  # e.g. new credentials or timeouts only: nothing to tell Forgejo
             return UpdateResult({**news, **kept})
-        with connect(mirror, target := _stored_full_name(olds)) as client:
+        with api.connect(mirror, target := _stored_full_name(olds)) as client:
             repo = _patch(client, target, changes)
         return UpdateResult({**news, **kept, **_server_state(repo or {})})
 
@@ -118,14 +107,14 @@ class ForgejoMirrorProvider(ForgejoProvider):
         props = self.current(props)
         subject = _stored_full_name(props)
         if not id_.isdigit():
-            warn(f"{subject}: left in Forgejo, not deleted: the state holds no repository id ({id_!r}).")
+            api.warn(f"{subject}: left in Forgejo, not deleted: the state holds no repository id ({id_!r}).")
             return
-        with connect(self.read_inputs(props), subject) as client:
+        with api.connect(self.read_inputs(props), subject) as client:
             # By id, from the configured origin only: it follows a rename made in the UI.
             if (repo := client.get_repo_by_id(int(id_))) is None:
                 return  # already gone
-            if reason := _not_ours(repo, str(plain(props.get("claim")) or "")):
-                warn(f"{repo['full_name']}: left in Forgejo, not deleted: {reason}")
+            if reason := _not_ours(repo, str(api.plain(props.get("claim")) or "")):
+                api.warn(f"{repo['full_name']}: left in Forgejo, not deleted: {reason}")
             else:
                 client.delete_repo(repo["full_name"])
 
@@ -163,8 +152,8 @@ class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
 
 def _stored_full_name(props: dict[str, Any]) -> str:
     """Where the repository was last seen: the server's full_name, else owner/name from the inputs."""
-    full_name = plain(props.get("full_name"))
-    return str(full_name) if full_name else f"{plain(props.get('repo_owner'))}/{plain(props.get('repo_name'))}"
+    full_name = api.plain(props.get("full_name"))
+    return str(full_name) if full_name else f"{api.plain(props.get('repo_owner'))}/{api.plain(props.get('repo_name'))}"
 
 
 def _server_state(repo: dict[str, Any]) -> dict[str, Any]:
@@ -172,27 +161,29 @@ def _server_state(repo: dict[str, Any]) -> dict[str, Any]:
     return {key: (bool if key in ("has_actions", "private") else str)(repo.get(key) or "") for key in SERVER_OUTPUTS}
 
 
-def _migrate_or_adopt(client: ForgejoClient, mirror: MirrorInputs) -> tuple[dict[str, Any], bool]:
+def _migrate_or_adopt(client: api.ForgejoClient, mirror: MirrorInputs) -> tuple[dict[str, Any], bool]:
     """The repository, migrated now or adopted (True: it may have existed before). A migrate whose answer a gateway
     replaced or cut off is looked after before it is sent again, so a hiccup makes neither a failure nor a second
     repository: absent, send it again once /version answers; present, adopt it."""
     options = {**mirror.model_dump(include={*MirrorInputs.marked(CREATE, IN_PLACE)}, exclude_none=True), "mirror": True}
-    lost: MigrateAnswerLost | None = None
+    lost: api.MigrateAnswerLost | None = None
     for _ in range(MIGRATE_ATTEMPTS):
         if lost is not None:
             client.wait_until_ready()
         try:
             return client.migrate(options), False
-        except RepoAlreadyExists:
-            return _adopt(client, mirror, client.get_repo(mirror.full_name)), True
-        except MigrateAnswerLost as error:
+        except api.MigrateAnswerLost as error:
             if not error.resendable:  # timed out: Forgejo may still be cloning
                 return client.wait_for_migration(str(error)), False
             if (existing := client.get_repo(mirror.full_name)) is not None:
                 return _adopt(client, mirror, existing), True
             lost = error
+        except api.ForgejoApiError as error:
+            if error.status != 409:
+                raise
+            return _adopt(client, mirror, client.get_repo(mirror.full_name)), True
     raise MirrorError(
-        then(
+        api.then(
             lost,
             f"The repository is still absent after {MIGRATE_ATTEMPTS} attempts, so Forgejo never got the request. "
             "Run `pulumi up` again once Forgejo answers through the gateway.",
@@ -200,7 +191,7 @@ def _migrate_or_adopt(client: ForgejoClient, mirror: MirrorInputs) -> tuple[dict
     )
 
 
-def _adopt(client: ForgejoClient, mirror: MirrorInputs, existing: dict[str, Any] | None) -> dict[str, Any]:
+def _adopt(client: api.ForgejoClient, mirror: MirrorInputs, existing: dict[str, Any] | None) -> dict[str, Any]:
     """The existing repository, if it is a pull mirror of the same upstream; otherwise fail with a way out."""
     way_out = (
         f"Give this mirror another name (change `name` for {mirror.full_name} in the mirrors config) "
@@ -220,7 +211,7 @@ def _adopt(client: ForgejoClient, mirror: MirrorInputs, existing: dict[str, Any]
     return existing
 
 
-def _claim(client: ForgejoClient, repo: dict[str, Any], adopted: bool) -> str:
+def _claim(client: api.ForgejoClient, repo: dict[str, Any], adopted: bool) -> str:
     """Write a new claim topic into the repository, replacing any other claim; return it ("" if unwritten).
     When a URN changes without an alias, the engine creates the new resource (which adopts the repository) before
     it deletes the old one, which names the same repository: the claim tells the old one to leave it."""
@@ -228,17 +219,17 @@ def _claim(client: ForgejoClient, repo: dict[str, Any], adopted: bool) -> str:
     topics = [topic for topic in repo.get("topics") or [] if not _CLAIM_TOPIC.fullmatch(topic)]
     try:
         client.set_topics(repo["full_name"], [*topics, claim])
-    except ForgejoApiError as error:
+    except api.ForgejoApiError as error:
         if adopted:  # the old resource's claim is still on it: adopting without ours would let it delete
             raise MirrorError(
-                then(
+                api.then(
                     error,
                     "The repository exists, but could not be claimed for this resource, so it was not adopted and "
                     "nothing in it was changed. Run `pulumi up` again.",
                 )
             ) from None
-        warn(
-            then(
+        api.warn(
+            api.then(
                 error,
                 "The mirror was created but carries no claim: deleting this resource deletes the repository only "
                 "while no other resource claims it.",
@@ -272,7 +263,7 @@ def _changes(mirror: MirrorInputs, current: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in wanted.items() if ForgejoMirrorProvider().differs(current, wanted, key)}
 
 
-def _patch(client: ForgejoClient, full_name: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+def _patch(client: api.ForgejoClient, full_name: str, changes: dict[str, Any]) -> dict[str, Any] | None:
     """Send ``changes`` as one PATCH and return the repository, or None when there is nothing to send."""
     if not changes:
         return None
@@ -287,24 +278,24 @@ def _patch(client: ForgejoClient, full_name: str, changes: dict[str, Any]) -> di
     return updated
 
 
-def _kick_first_run(client: ForgejoClient, mirror: MirrorInputs, repo: dict[str, Any]) -> None:
+def _kick_first_run(client: api.ForgejoClient, mirror: MirrorInputs, repo: dict[str, Any]) -> None:
     """Opt-in pushes for the first workflow run, which a fresh mirror never gets on its own (neither the clone nor
     enabling Actions makes a push event); failures are warnings."""
     full_name = repo["full_name"]
     if mirror.sync_after_create:
         try:
             client.sync_mirror(full_name)
-        except ForgejoApiError as error:
-            warn(then(error, "The mirror still syncs at its interval; its Settings page syncs it now."))
+        except api.ForgejoApiError as error:
+            api.warn(api.then(error, "The mirror still syncs at its interval; its Settings page syncs it now."))
     if not (workflow := mirror.dispatch_workflow):
         return
     if not (ref := mirror.dispatch_ref or repo.get("default_branch")):
-        warn(
+        api.warn(
             f"{full_name}: the mirror has no default branch yet, so {workflow} was not started; "
             "set dispatchRef, or run it from the repository's Actions tab."
         )
         return
     try:
         client.dispatch_workflow(full_name, workflow, str(ref))
-    except ForgejoApiError as error:
-        warn(then(error, f"{workflow} was not started: run it from the repository's Actions tab."))
+    except api.ForgejoApiError as error:
+        api.warn(api.then(error, f"{workflow} was not started: run it from the repository's Actions tab."))
