@@ -62,9 +62,8 @@ class ForgejoMirrorProvider(api.ForgejoProvider):
         result = super().diff(id_, olds, news)
         # Keeping owner/name means the new repository takes the old one's place: delete it first, or the
         # create would meet the old repository (409) and adopt it just before the old one is deleted.
-        result.delete_before_replace = bool(result.replaces) and not {"repo_owner", "repo_name"} & set(
-            result.replaces or ()
-        )
+        moved = {"repo_owner", "repo_name"} & set(result.replaces or ())
+        result.delete_before_replace = bool(result.replaces) and not moved
         return result
 
     def create(self, props: dict[str, Any]) -> CreateResult:
