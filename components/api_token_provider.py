@@ -88,8 +88,8 @@ class ForgejoApiTokenProvider(api.ForgejoProvider):
         with api.connect(token, _subject(token)) as client:
             client.wait_until_ready()
             created = _create(client, token, name)
-        return CreateResult(str(created["id"]), {**props, "token": created["sha1"], "token_name": name,
-                                                 **_server_state(created)})  # fmt: skip
+        outputs = {"token": created["sha1"], "token_name": name, **_server_state(created)}
+        return CreateResult(str(created["id"]), {**props, **outputs})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not props.get("token"):  # `pulumi import`: Forgejo never shows an existing token's value again

@@ -173,14 +173,10 @@ class ForgejoProvider(pulumi.dynamic.ResourceProvider):
     it without the program: so a provider class never moves and keeps no instance state."""
 
     model: ClassVar[type[ApiInputs]]
-    replaced: ClassVar[tuple[str, ...]]
-    """The inputs whose change replaces the resource."""
-    outputs: ClassVar[tuple[str, ...]]
-    """Outputs only: never inputs, never diffed."""
-    same: ClassVar[Comparisons] = {}
-    """How an input compares where ``==`` is too strict."""
-    renamed: ClassVar[dict[str, str]] = {}
-    """Property names of older states, and today's."""
+    replaced: ClassVar[tuple[str, ...]]  # the inputs whose change replaces the resource
+    outputs: ClassVar[tuple[str, ...]]  # outputs only: never inputs, never diffed
+    same: ClassVar[Comparisons] = {}  # how an input compares where == is too strict
+    renamed: ClassVar[dict[str, str]] = {}  # property names of older states -> today's
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
@@ -365,10 +361,8 @@ class ForgejoClient:
         """Send ``POST /repos/migrate`` once and return the new repository. Whether to send it again is decided by
         looking first (``MigrateAnswerLost``): a second migrate could make a second repository. A 409 means the
         owner already has a repository of that name."""
-        timeout = self._migrate_timeout
-        return self._call(
-            "POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=_repository
-        )
+        timeout, shape = self._migrate_timeout, _repository
+        return self._call("POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=shape)
 
     def get_repo(self, full_name: str) -> dict[str, Any] | None:
         """The repository, or None when it does not exist."""
@@ -476,7 +470,7 @@ class ForgejoClient:
                 session.mount("http://", adapter := HTTPAdapter(max_retries=retry))
                 session.mount("https://", adapter)
                 session.auth = self._auth
-                session.headers.update({"Accept": "application/json", "User-Agent": "goldentooth-forgejo"})
+                session.headers.update({"Accept": "application/json", "User-Agent": "goldentooth-forgejo-mirror"})
                 for _ in range(MAX_REDIRECTS):
                     # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE.
                     with session.request(
