@@ -1,10 +1,8 @@
 """The ApiTokens component: one Forgejo access token per configured token, and the Secret that delivers its value.
 
 Each token is named ``<component>/<user>/<name>``, the user lower-cased (Forgejo's user names are case-insensitive;
-token names are not). A token with ``secret`` also gets an opaque Secret in the consumer's namespace, which must
-exist already (this program does not make it): the value lands in ``secret.key``, for a ``secretKeyRef``. A
-replacement rotates the value: the new token first, then the Secret, then the old token is revoked. A pod reads a
-``secretKeyRef`` when it starts, so a CronJob's next run has the new value; a long-running pod must be restarted.
+token names are not). A token with ``secret`` also gets an opaque Secret in that namespace, which must exist already.
+A replacement makes the new token, then updates the Secret, then revokes the old token (README, "Access tokens").
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from components.mirror_provider import ForgejoConnection
 
 
 class ApiTokens(pulumi.ComponentResource):
-    """Access tokens in Forgejo, keyed "user/name"; the config loader has already checked them and set every user."""
+    """Access tokens in Forgejo, keyed "user/name"."""
 
     def __init__(
         self,
@@ -31,19 +29,18 @@ class ApiTokens(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldentooth:index:ApiTokens", name, None, opts)
-        # Children wait for what the component waits for (the Helm release): Forgejo must exist first.
-        depends_on = opts.depends_on if opts else None
         self.specs = {f"{spec.user}/{spec.name}": spec for spec in specs}
         self.tokens: dict[str, ForgejoApiToken] = {}
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
         for key, spec in self.specs.items():
             resource = f"{name}/{spec.user.lower()}/{spec.name}"
+            # Children wait for what the component waits for (the Helm release): Forgejo must exist first.
+            depends_on = opts.depends_on if opts else None
             token = ForgejoApiToken(
                 resource, spec, connection, pulumi.ResourceOptions(parent=self, depends_on=depends_on)
             )
             self.tokens[key] = token
-            if spec.secret:
-                where = spec.secret
+            if where := spec.secret:
                 self.secrets[key] = opaque_secret(
                     f"{resource}/secret", where.name, where.namespace, {where.key: token.token},
                     pulumi.ResourceOptions(parent=self),

@@ -1,20 +1,9 @@
-"""A small client for the parts of Forgejo's REST API that mirrors and access tokens need (notes/forgejo-api.md).
+"""A small client for the parts of Forgejo's REST API that mirrors and access tokens need.
 
-* **Only the configured origin.** Nothing follows a redirect for us; a GET follows at most ``MAX_REDIRECTS`` itself,
-  within the same scheme, host and port (Forgejo answers a renamed repository with a 301). Any other redirect, and
-  every redirect of a write, is an error naming where it pointed, so credentials never reach another origin and no
-  other origin's answer is taken for Forgejo's. A repository fetched by id must carry that id.
-* **Bounded.** Every call has a deadline (``Timing.deadline``; ``READY_DEADLINE`` for the readiness wait): urllib3's
-  retries stop and shorten their sleeps at it, and the body is read one socket read at a time, so a server dripping
-  bytes is cut off at the deadline. Bodies above ``Timing.max_response_bytes`` (4 MiB) are an error, never held.
-* **Transient faults** (refused connections; 502/503/504 and read timeouts on idempotent calls) are retried by
-  urllib3's ``Retry`` with bounded backoff. The migrate and dispatch POSTs are never re-sent here: a second dispatch
-  runs the workflow twice, and whether to migrate again is decided by looking first (``MigrateAnswerLost``).
-* ``POST /repos/migrate`` clones synchronously (up to ``[git.timeout] MIGRATE``, 600 s), so it gets a longer
-  timeout; if a proxy gives up first the server keeps cloning, and ``wait_for_migration`` polls for the outcome.
-* **Every answer is checked**: a repository must be a JSON object with an integer ``id``, a ``full_name`` and fields
-  of the expected types. Anything else is a ``ForgejoApiError`` naming the repository, the call and the status, with
-  credentials removed in every form they could be echoed in; TLS failures say which one it is and what to set.
+README ("Talking to Forgejo") states what it guarantees: only the configured origin (a GET follows at most
+``MAX_REDIRECTS`` redirects within it, nothing else does), a deadline and a size bound on every call, transient
+faults retried by urllib3 (never a migrate, a dispatch or a token create), and every answer checked, with
+credentials removed from every error.
 """
 
 from __future__ import annotations
@@ -25,50 +14,49 @@ import math
 import os
 import re
 import ssl
+import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
+import pulumi
+import pulumi.dynamic
 import requests
 import urllib3
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pydantic import ConfigDict, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from components.values import ApiUrl, Model, OptionalCaBundle, rule, single_token, validation_problems
+
 API_PREFIX = "/api/v1"
-USER_AGENT = "goldentooth-forgejo-mirror"
-# Sleeps are backoff_factor * 2**(n-1) seconds, capped: with the default factor, 0+2+4+8 s at most.
-RETRIES, RETRY_BACKOFF_MAX = 4, 10.0
+RETRIES = 4  # sleeps of backoff_factor * 0, 2, 4, 8 s
 # The readiness wait for Forgejo's first start: sleeps 0+2+4+8+15*16 s, and READY_DEADLINE seconds in all.
-READY_RETRIES, READY_BACKOFF_MAX, READY_DEADLINE = 20, 15.0, 300.0
-TRANSIENT_STATUSES = frozenset({502, 503, 504})
-IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "PATCH", "DELETE", "POST"})  # POST only where the caller says so
-# After a migrate times out, or while adopting one in progress: poll every 10 s for up to 5 minutes.
-MIGRATION_POLLS, MIGRATION_POLL_SECONDS = 30, 10.0
+READY_RETRIES, READY_DEADLINE = 20, 300.0
+MIGRATION_POLLS = 30  # after a migrate timed out, or while adopting one in progress: every 10 s for 5 minutes
 MAX_REDIRECTS = 5
-DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+TOKEN_PAGE_SIZE, TOKEN_PAGES = 50, 20  # Forgejo's largest page ([api] MAX_RESPONSE_ITEMS), and how many are read
+_TRANSIENT = frozenset({502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_REDACTED = "***"
-_READ_SIZE = 64 * 1024
-# OpenSSL's verify codes for "no trusted CA signed this" and for a name the certificate does not cover.
-_UNKNOWN_CA_CODES = frozenset({2, 18, 19, 20, 21})
-_NAME_MISMATCH_CODES = frozenset({62, 64})
-# What OpenSSL reports when the other side answers in plain HTTP (varies by version).
-_NOT_TLS_REASONS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"})
+# OpenSSL's verify codes for "no trusted CA signed this" and for a name the certificate does not cover, and what it
+# reports when the other side answers in plain HTTP (varies by version).
+_UNKNOWN_CA, _NAME_MISMATCH = frozenset({2, 18, 19, 20, 21}), frozenset({62, 64})
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"})
 # The types of the Repository fields the provider reads; id and full_name are required.
 _REPOSITORY_FIELDS: dict[str, type] = {
     "id": int, "full_name": str, "mirror": bool, "mirror_interval": str, "empty": bool, "has_actions": bool,
     "private": bool, "description": str, "html_url": str, "clone_url": str, "original_url": str,
     "default_branch": str, "topics": list,
 }  # fmt: skip
-# Forgejo's largest page ([api] MAX_RESPONSE_ITEMS, 50 by default), and how many pages of a user's tokens are read.
-TOKEN_PAGE_SIZE, TOKEN_PAGES = 50, 20
 NO_CA_FIX = (
     "set goldentooth-forgejo:forgejoCaFrom to the Secret or ConfigMap that holds the CA which signed Forgejo's "
     "certificate (goldentooth: `pulumi config set --path forgejoCaFrom.secretName gateway-tls` and "
@@ -85,75 +73,181 @@ class ForgejoApiError(Exception):
         self.status = status
 
 
-class RepoAlreadyExists(ForgejoApiError):
-    """``POST /repos/migrate`` answered 409: the owner already has a repository of that name."""
-
-
 class MigrateAnswerLost(ForgejoApiError):
-    """``POST /repos/migrate`` went out, but Forgejo's answer did not come back.
-
-    ``resendable``: a gateway answered 502/503/504 or the connection dropped, so the request may never have reached
-    Forgejo: look, and send it again if the repository is absent. Otherwise the call timed out while Forgejo may
-    still be cloning: wait for the repository instead.
-    """
+    """``POST /repos/migrate`` went out, but Forgejo's answer did not come back. ``resendable``: a gateway answered
+    502/503/504 or the connection dropped, so Forgejo may never have got it (look, and send it again if the
+    repository is absent); otherwise the call timed out while Forgejo may still be cloning (wait for it)."""
 
     def __init__(self, message: str, *, resendable: bool, status: int | None = None) -> None:
         super().__init__(message, status=status)
         self.resendable = resendable
 
 
-@dataclass(frozen=True)
-class ApiCredentials:
-    """Admin basic auth (username + password) or an access token; the token wins when both are given."""
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
+
+def _api_auth(auth: dict[str, str]) -> str | None:
+    # Never echo the value: it is the credential. A token travels in a header, so it must be one token.
+    if (set(auth) == {"token"} and single_token(auth["token"])) or (
+        set(auth) == {"username", "password"} and all(auth.values())
+    ):
+        return None
+    return 'must be {"username": ..., "password": ...} or {"token": ...}, all non-empty'
+
+
+_SECONDS = rule(lambda value: None if _number(value) and value > 0 else "must be a positive number of seconds")
+# Numbers cross the wire as floats, so a whole float counts as whole.
+_BYTES = rule(
+    lambda v: None if _number(v) and v >= 1024 and v == int(v) else "must be a whole number of bytes, at least 1024"
+)
+
+
+class ApiInputs(Model):
+    """How a resource reaches Forgejo's API: the inputs both Forgejo providers share. Tests shrink the timeouts."""
+
+    model_config = ConfigDict(loc_by_alias=False)
+
+    api_url: ApiUrl
+    api_auth: Annotated[dict[str, str], rule(_api_auth)]
+    """{"username": ..., "password": ...} or {"token": ...}; made secret by the resource."""
+    ca_bundle: OptionalCaBundle | None = None
+    insecure: bool = False
+    request_timeout: Annotated[Any, _SECONDS] = None  # 30 s
+    migrate_timeout: Annotated[Any, _SECONDS] = None  # 660 s: the migrate clones, up to Forgejo's 600 s
+    retry_backoff_factor: Annotated[Any, _SECONDS] = None  # 1: sleeps of 0, 2, 4, 8 s
+    max_response_bytes: Annotated[Any, _BYTES] = None  # 4 MiB; a bigger answer is an error
+
+
+@dataclass(frozen=True)
+class ForgejoConnection:
+    """How the program reaches Forgejo's API: ``username`` + ``password`` (admin basic auth) or ``token``, both
+    wrapped as secrets before they reach any resource."""
+
+    api_url: str
     username: str = ""
-    password: str = ""
-    token: str = ""
+    password: pulumi.Input[str] | None = None
+    token: pulumi.Input[str] | None = None
+    ca_bundle: pulumi.Input[str] | None = None
+    """PEM of the CA that signed Forgejo's certificate (goldentooth's Step-CA root)."""
+    insecure: bool = False
+    """Skip TLS verification. Never the default; the Mirrors component warns when it is on."""
 
-    def secrets(self) -> tuple[str, ...]:
-        """Every form in which these credentials could be echoed back, the Basic header value included."""
-        basic = base64.b64encode(f"{self.username}:{self.password}".encode()).decode() if self.password else ""
-        return tuple(value for value in (self.password, self.token, basic, basic.rstrip("=")) if value)
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Timeouts, the backoff scale and the size bound; tests shrink them to milliseconds and bytes."""
-
-    request_timeout: float = 30.0
-    migrate_timeout: float = 660.0  # above Forgejo's 600 s clone timeout
-    backoff_factor: float = 1.0
-    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
-
-    def deadline(self, timeout: float) -> float:
-        """A call's total budget: its own timeout, and room for retries."""
-        return timeout + 2 * self.request_timeout
+    def inputs(self, *, password_login: bool = False) -> dict[str, Any]:
+        """A resource's ApiInputs; ``password_login``: basic auth even when a token is configured, which is what
+        Forgejo's token endpoints need."""
+        if self.token is not None and not password_login:
+            auth = pulumi.Output.secret({"token": self.token})
+        elif self.username and self.password is not None:
+            auth = pulumi.Output.secret({"username": self.username, "password": self.password})
+        else:
+            raise ValueError("ForgejoConnection needs a token, or a username and a password")
+        return {"api_url": self.api_url, "api_auth": auth, "ca_bundle": self.ca_bundle, "insecure": self.insecure}
 
 
-class _Answer(NamedTuple):
-    """An HTTP answer, its body read (and bounded) already; ``location`` is a redirect's absolute target."""
+def plain(value: Any) -> Any:
+    """The value without the engine's secret wrapper (at any depth: api_auth is a dict)."""
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return [plain(item) for item in value] if isinstance(value, list) else value
 
-    status: int
-    content_type: str
-    body: bytes
-    location: str | None
+
+def has_unknown(value: Any) -> bool:
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict | list):
+        return any(has_unknown(item) for item in (value.values() if isinstance(value, dict) else value))
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
 
 
-class _TokenAuth(requests.auth.AuthBase):
-    """``Authorization: token …``. An auth object (not a bare header) keeps requests from applying ~/.netrc."""
+Comparisons = dict[str, Callable[[Any, Any], bool]]
 
-    def __init__(self, token: str) -> None:
-        self._token = token
 
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"token {self._token}"
-        return request
+def same_name(old: str, new: str) -> bool:
+    return old.lower() == new.lower()  # Forgejo's user and repository names are case-insensitive
+
+
+class ForgejoProvider(pulumi.dynamic.ResourceProvider):
+    """What both Forgejo providers share; each states its model and how its properties compare. dill pickles a
+    provider by reference (module path and class name) into every resource's state, and refresh and destroy unpickle
+    it without the program: so a provider class never moves and keeps no instance state."""
+
+    model: ClassVar[type[ApiInputs]]
+    replaced: ClassVar[tuple[str, ...]]  # the inputs whose change replaces the resource
+    outputs: ClassVar[tuple[str, ...]]  # outputs only: never inputs, never diffed
+    same: ClassVar[Comparisons] = {}  # how an input compares where == is too strict
+    renamed: ClassVar[dict[str, str]] = {}  # property names of older states -> today's
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        fields = cls.model.model_fields.items()
+        return {name: field.default for name, field in fields if not field.is_required() and field.default is not None}
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The same model as the config, and pure like ``diff``: a pull request's preview needs no credentials.
+        Values still unknown at preview are not checked."""
+        inputs = {**self.defaults(), **news}
+        unknown = {key for key, value in inputs.items() if has_unknown(value)}
+        known = {k: plain(v) for k, v in inputs.items() if k not in unknown and k in self.model.model_fields}
+        try:
+            context = {"min_interval": known.get("min_interval")}
+            self.model.model_validate(known, by_name=True, by_alias=False, context=context)
+        except ValidationError as error:
+            problems = validation_problems(error, self.model)
+            return CheckResult(inputs, [CheckFailure(k, why) for k, why in problems if k.split(".")[0] not in unknown])
+        return CheckResult(inputs, [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds = self.current(olds)
+        keys = (olds.keys() | news.keys()) - {*self.outputs, "__provider"}
+        changed = {key for key in keys if self.differs(olds, news, key)}
+        replaces = [key for key in self.replaced if key in changed]
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    def differs(self, olds: dict[str, Any], news: dict[str, Any], key: str) -> bool:
+        defaults = self.defaults()
+        if has_unknown(new := news.get(key, defaults.get(key))):
+            return True
+        old, new = plain(olds.get(key, defaults.get(key))), plain(new)
+        try:
+            return not (old == new or (key in self.same and self.same[key](old, new)))
+        except (AttributeError, TypeError, ValueError):  # not of the type compared: a change
+            return True
+
+    def current(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {self.renamed.get(key, key): value for key, value in props.items()}
+
+    def read_inputs(self, props: dict[str, Any]) -> Any:
+        """The checked (or stored) inputs, secrets unwrapped; not validated again, so an old state always reads."""
+        fields = self.model.model_fields
+        return self.model.model_construct(**{k: plain(v) for k, v in self.current(props).items() if k in fields})
+
+    def input_props(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in props.items() if key in self.model.model_fields}
+
+
+@contextmanager
+def connect(inputs: ApiInputs, subject: str, *extra_secrets: str) -> Iterator[ForgejoClient]:
+    """A client from one call's inputs (nothing is kept on the provider between calls). ``extra_secrets`` are
+    redacted from every error, as the credentials are."""
+    with tls_verify(inputs.ca_bundle, bool(inputs.insecure)) as verify:
+        yield ForgejoClient(inputs, subject=subject, verify=verify, extra_secrets=extra_secrets)
+
+
+def then(error: BaseException | None, advice: str) -> str:
+    """An error's text, then what follows from it."""
+    return f"{str(error).rstrip('.')}. {advice}"
+
+
+def warn(message: str) -> None:
+    """A warning for the user: the provider host has no engine connection, and the CLI shows its stderr."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 class _Retry(Retry):
     """urllib3's ``Retry`` that also gives up at the call's deadline, and never sleeps past it."""
 
-    deadline = math.inf  # time.monotonic() value
+    deadline = math.inf  # a time.monotonic() value
 
     def new(self, **kw: Any) -> Self:
         retry = super().new(**kw)
@@ -185,15 +279,11 @@ def tls_verify(ca_bundle: str | None, insecure: bool) -> Iterator[bool | str]:
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` without URL userinfo and without any of ``secrets``, plain or percent-encoded (either case)."""
-    text = _URL_USERINFO.sub(f"{_REDACTED}@", text)
+    text = _URL_USERINFO.sub("***@", text)
     forms = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote(secret),
                                                                   quote_plus(secret))}  # fmt: skip
     for form in sorted(forms, key=len, reverse=True):
-        text = (
-            re.sub(re.escape(form), _REDACTED, text, flags=re.IGNORECASE)
-            if "%" in form
-            else text.replace(form, _REDACTED)
-        )
+        text = re.sub(re.escape(form), "***", text, flags=re.IGNORECASE) if "%" in form else text.replace(form, "***")
     return text
 
 
@@ -207,150 +297,131 @@ def _origin(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.hostname}:{port}" if parts.hostname else ""
 
 
+def _object(body: Any) -> str | None:
+    return None if isinstance(body, dict) else f"JSON that is not an object ({type(body).__name__})"
+
+
+def _repository(body: Any) -> str | None:
+    """What keeps ``body`` from being a Repository whose fields the provider reads, or None."""
+    if not isinstance(body, dict):
+        return _object(body)
+    problems = [f"no {key}" for key in ("id", "full_name") if key not in body]
+    for key, kind in _REPOSITORY_FIELDS.items():
+        value = body.get(key)
+        if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+            problems.append(f"{key} is {type(value).__name__}, not {kind.__name__}")
+    if isinstance(body.get("full_name"), str) and "/" not in body["full_name"]:
+        problems.append("full_name is not owner/name")
+    if not all(isinstance(topic, str) for topic in body.get("topics") or []):
+        problems.append("topics are not all strings")
+    return f"JSON that is not a Forgejo repository ({'; '.join(problems)})" if problems else None
+
+
+def _token(body: Any) -> str | None:
+    valid = isinstance(body, dict) and isinstance(body.get("id"), int) and isinstance(body.get("sha1"), str)
+    return None if valid and body["sha1"] else "JSON that is not an access token with an id and a value"
+
+
+def _tokens(body: Any) -> str | None:
+    valid = isinstance(body, list) and all(isinstance(token, dict) and "id" in token for token in body)
+    return None if valid else "JSON that is not a list of access tokens"
+
+
 class ForgejoClient:
-    """Calls about one repository (``subject``, "owner/name"), which every error message names."""
+    """Calls about one repository or token (``subject``), which every error message names."""
 
     def __init__(
-        self,
-        api_url: str,
-        credentials: ApiCredentials,
-        *,
-        subject: str,
-        verify: bool | str = True,
-        timing: Timing | None = None,
-        extra_secrets: Iterable[str] = (),
-    ) -> None:
-        self._base = api_url.rstrip("/").removesuffix(API_PREFIX) + API_PREFIX
-        self._origin = _origin(self._base)
-        self._subject = subject
-        self._verify = verify
-        self._timing = timing or Timing()
-        self._secrets = (*credentials.secrets(), *(s for s in extra_secrets if s))
-        self._auth: requests.auth.AuthBase = (
-            _TokenAuth(credentials.token)
-            if credentials.token
-            else requests.auth.HTTPBasicAuth(credentials.username, credentials.password)
-        )
+        self, inputs: ApiInputs, *, subject: str, verify: bool | str = True, extra_secrets: Iterable[str] = ()
+    ):
+        auth = inputs.api_auth or {}
+        user, password, token = auth.get("username", ""), auth.get("password", ""), auth.get("token", "")
+        self._base = str(inputs.api_url).rstrip("/").removesuffix(API_PREFIX) + API_PREFIX
+        self._subject, self._verify = subject, verify
+        self._timeout = float(inputs.request_timeout or 30.0)
+        self._migrate_timeout = float(inputs.migrate_timeout or 660.0)
+        self._backoff = float(inputs.retry_backoff_factor or 1.0)
+        self._limit = int(inputs.max_response_bytes or 4 * 1024 * 1024)
+        # Every form in which the credentials could be echoed back, the Basic header value included.
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode() if password else ""
+        self._secrets = tuple(s for s in (password, token, basic, basic.rstrip("="), *extra_secrets) if s)
 
-    def __enter__(self) -> ForgejoClient:
-        return self
+        def token_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+            request.headers["Authorization"] = f"token {token}"
+            return request
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        """Nothing to release: each call opens and closes its own session."""
+        # An auth object (not a bare header) keeps requests from applying ~/.netrc.
+        self._auth = token_auth if token else (user, password)
 
     def wait_until_ready(self) -> str:
-        """Wait until ``GET /version`` answers and return the version: on the first ``pulumi up`` Forgejo starts
-        moments before the mirrors are created, so refused connections and gateway errors are expected a while."""
-        answer = self._send(
-            "GET", "/version", retries=READY_RETRIES, backoff_max=READY_BACKOFF_MAX, budget=READY_DEADLINE
-        )
-        return str(self._expect(answer, "GET", "/version", 200).get("version", ""))
+        """``GET /version``'s version. On the first ``pulumi up`` Forgejo starts moments before the mirrors are
+        created, so refused connections and gateway errors are expected a while."""
+        return str(self._call("GET", "/version", 200, ready=True).get("version", ""))
 
     def migrate(self, options: dict[str, Any]) -> dict[str, Any]:
-        """Send ``POST /repos/migrate`` once and return the new repository; ``RepoAlreadyExists`` on 409,
-        ``MigrateAnswerLost`` when the answer is lost after the request went out."""
-        path, timeout = "/repos/migrate", self._timing.migrate_timeout
-        where = f"{self._subject}: POST {API_PREFIX}{path}"
-        try:
-            answer = self._send("POST", path, payload=options, timeout=timeout, lost_answer=True)
-        except requests.exceptions.ReadTimeout:
-            raise MigrateAnswerLost(f"{where} got no answer within {timeout:g} s", resendable=False) from None
-        except requests.exceptions.ConnectionError:
-            raise MigrateAnswerLost(f"{where}: the connection dropped before the answer", resendable=True) from None
-        if answer.status in TRANSIENT_STATUSES:
-            raise MigrateAnswerLost(self._failure("POST", path, answer), resendable=True, status=answer.status)
-        if answer.status == 409:
-            raise RepoAlreadyExists(self._failure("POST", path, answer), status=409)
-        return self._repository(answer, "POST", path, 201)
+        """Send ``POST /repos/migrate`` once and return the new repository. Whether to send it again is decided by
+        looking first (``MigrateAnswerLost``): a second migrate could make a second repository. A 409 means the
+        owner already has a repository of that name."""
+        timeout, shape = self._migrate_timeout, _repository
+        return self._call("POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=shape)
 
     def get_repo(self, full_name: str) -> dict[str, Any] | None:
         """The repository, or None when it does not exist."""
-        answer = self._send("GET", path := _repo_path(full_name))
-        return None if answer.status == 404 else self._repository(answer, "GET", path, 200)
+        return self._call("GET", _repo_path(full_name), 200, 404, shape=_repository)
 
     def get_repo_by_id(self, repo_id: int) -> dict[str, Any] | None:
         """The repository by its immutable id (survives renames), or None when it is gone."""
-        answer = self._send("GET", path := f"/repositories/{repo_id}")
-        if answer.status == 404:
-            return None
-        repo = self._repository(answer, "GET", path, 200)
-        if repo["id"] != repo_id:
-            raise ForgejoApiError(
-                f"{self._subject}: GET {API_PREFIX}{path} answered with repository id {repo['id']}, not {repo_id}; "
-                "is api_url pointing at Forgejo's API?"
+
+        def same_id(body: Any) -> str | None:
+            return _repository(body) or (
+                f"repository id {body['id']}, not {repo_id}" if body["id"] != repo_id else None
             )
-        return repo
+
+        return self._call("GET", f"/repositories/{repo_id}", 200, 404, shape=same_id)
 
     def edit_repo(self, full_name: str, changes: dict[str, Any]) -> dict[str, Any]:
         """``PATCH`` only the given fields and return the repository as the server now has it."""
-        return self._repository(self._send("PATCH", path := _repo_path(full_name), payload=changes), "PATCH", path, 200)
+        return self._call("PATCH", _repo_path(full_name), 200, payload=changes, shape=_repository)
 
     def set_topics(self, full_name: str, topics: list[str]) -> None:
-        """Replace the repository's topics with ``topics`` (``PUT .../topics``, one request)."""
-        path = f"{_repo_path(full_name)}/topics"
-        self._expect(self._send("PUT", path, payload={"topics": topics}), "PUT", path, 204)
+        self._call("PUT", f"{_repo_path(full_name)}/topics", 204, payload={"topics": topics})
 
     def delete_repo(self, full_name: str) -> bool:
         """Delete the repository; False when it was already gone."""
-        answer = self._send("DELETE", path := _repo_path(full_name))
-        if answer.status != 404:
-            self._expect(answer, "DELETE", path, 204)
-        return answer.status != 404
+        return self._call("DELETE", _repo_path(full_name), 204, 404) is not None
 
     def sync_mirror(self, full_name: str) -> None:
-        """Queue a mirror sync now (asynchronous on the server, so safe to retry)."""
-        path = f"{_repo_path(full_name)}/mirror-sync"
-        self._expect(self._send("POST", path, retry_post=True), "POST", path, 200)
+        # It only queues a sync, so it is safe to send again.
+        self._call("POST", f"{_repo_path(full_name)}/mirror-sync", 200, retry_post=True)
 
     def dispatch_workflow(self, full_name: str, workflow_file: str, ref: str) -> None:
-        """Start a ``workflow_dispatch`` run of ``workflow_file`` on ``ref``."""
         path = f"{_repo_path(full_name)}/actions/workflows/{quote(workflow_file, safe='')}/dispatches"
-        self._expect(self._send("POST", path, payload={"ref": ref}), "POST", path, 204, 201)
+        self._call("POST", path, 204, 201, payload={"ref": ref})
 
     def create_token(self, user: str, name: str, scopes: list[str]) -> dict[str, Any]:
-        """``POST /users/{user}/tokens`` once (never re-sent: a second one would make a second token) and return the
-        AccessToken, whose ``sha1`` is the value: Forgejo shows it this once."""
-        path = f"/users/{quote(user, safe='')}/tokens"
-        answer = self._send("POST", path, payload={"name": name, "scopes": scopes})
-        token = self._expect(answer, "POST", path, 201)
-        if not (isinstance(token.get("id"), int) and isinstance(token.get("sha1"), str) and token["sha1"]):
-            raise ForgejoApiError(
-                f"{self._subject}: POST {API_PREFIX}{path} answered HTTP 201 without a token id and value; "
-                "is api_url pointing at Forgejo's API?",
-                status=answer.status,
-            )
-        return token
+        """``POST /users/{user}/tokens`` once (a second one would make a second token); the answer's ``sha1`` is the
+        value, which Forgejo shows this once."""
+        body = {"name": name, "scopes": scopes}
+        return self._call("POST", f"/users/{quote(user, safe='')}/tokens", 201, payload=body, shape=_token)
 
     def list_tokens(self, user: str) -> list[dict[str, Any]]:
         """The user's tokens (id, name, scopes, token_last_eight; never a value), up to ``TOKEN_PAGES`` pages."""
-        path, tokens = f"/users/{quote(user, safe='')}/tokens", []
+        tokens: list[dict[str, Any]] = []
         for page in range(1, TOKEN_PAGES + 1):
-            answer = self._send("GET", f"{path}?page={page}&limit={TOKEN_PAGE_SIZE}")
-            if answer.status != 200:
-                self._expect(answer, "GET", path, 200)
-            listed = _json(answer.body)
-            if not isinstance(listed, list) or not all(isinstance(t, dict) and "id" in t for t in listed):
-                raise ForgejoApiError(
-                    f"{self._subject}: GET {API_PREFIX}{path} answered HTTP 200 with something that is not a list of "
-                    "tokens; is api_url pointing at Forgejo's API?"
-                )
-            tokens += listed
+            path = f"/users/{quote(user, safe='')}/tokens?page={page}&limit={TOKEN_PAGE_SIZE}"
+            tokens += (listed := self._call("GET", path, 200, shape=_tokens))
             if len(listed) < TOKEN_PAGE_SIZE:
                 break
         return tokens
 
     def delete_token(self, user: str, token_id: int) -> bool:
         """Revoke the token; False when it was already gone."""
-        answer = self._send("DELETE", path := f"/users/{quote(user, safe='')}/tokens/{token_id}")
-        if answer.status != 404:
-            self._expect(answer, "DELETE", path, 204)
-        return answer.status != 404
+        return self._call("DELETE", f"/users/{quote(user, safe='')}/tokens/{token_id}", 204, 404) is not None
 
     def wait_for_migration(self, why: str) -> dict[str, Any]:
-        """Poll until the subject is neither mid-migration nor empty: a bounded poll, not a retry. ``why`` says why
-        we wait. The server clones under its own context, so it carries on after the client has gone; meanwhile the
-        repository exists, empty and without ``mirror_interval``; a failed migration deletes it (404)."""
-        total = MIGRATION_POLLS * MIGRATION_POLL_SECONDS * self._timing.backoff_factor
+        """Poll until the subject is neither mid-migration nor empty (``why`` says why we wait). The server clones
+        under its own context, so it carries on after the client has gone; meanwhile the repository exists, empty and
+        without ``mirror_interval``; a failed migration deletes it (404)."""
+        total = MIGRATION_POLLS * 10.0 * self._backoff
         for _ in range(MIGRATION_POLLS):
             repo = self.get_repo(self._subject)
             if repo is None:
@@ -367,57 +438,64 @@ class ForgejoClient:
             "(An upstream without commits stays empty: push a commit there first.)"
         )
 
-    def _send(
+    def _call(
         self,
         method: str,
         path: str,
-        *,
+        *ok: int,
+        shape: Callable[[Any], str | None] = _object,
         payload: dict[str, Any] | None = None,
         timeout: float | None = None,
-        retries: int = RETRIES,
-        backoff_max: float = RETRY_BACKOFF_MAX,
-        budget: float | None = None,
+        ready: bool = False,
         retry_post: bool = False,
-        lost_answer: bool = False,
-    ) -> _Answer:
-        """One call, with its retries, redirects and deadline. Transport failures become ForgejoApiError,
-        except, when asked (``migrate``), those after the request went out: the server may be at work on it."""
-        timeout = timeout or self._timing.request_timeout
-        budget = budget or self._timing.deadline(timeout)
-        deadline, factor = time.monotonic() + budget, self._timing.backoff_factor
-        # An empty allowed_methods would mean "every method" to urllib3 2.x, so POST is excluded by name.
+        migrate: bool = False,
+    ) -> Any:
+        """One call with its retries, redirects, deadline and size bound; its answer's JSON when the status is one
+        of ``ok`` and ``shape`` finds nothing wrong with it, None for a 404 that ``ok`` allows."""
+        timeout = timeout or self._timeout
+        budget = READY_DEADLINE if ready else timeout + 2 * self._timeout
+        retries, factor = READY_RETRIES if ready else RETRIES, self._backoff
         retry = _Retry(
             total=retries, connect=retries, read=retries, status=retries, other=0,
-            allowed_methods=IDEMPOTENT_METHODS if retry_post else IDEMPOTENT_METHODS - {"POST"},
-            status_forcelist=TRANSIENT_STATUSES, backoff_factor=factor, backoff_max=backoff_max * factor,
+            # An empty allowed_methods would mean "every method" to urllib3 2.x, so POST is left out by name.
+            allowed_methods={"GET", "PUT", "PATCH", "DELETE", *(["POST"] if retry_post else [])},
+            status_forcelist=_TRANSIENT, backoff_factor=factor, backoff_max=(15.0 if ready else 10.0) * factor,
             raise_on_status=False,  # hand back the last 503 so the error names it
             respect_retry_after_header=False,  # a server's Retry-After must not stretch the bound
         )  # fmt: skip
-        retry.deadline = deadline
-        where, url = f"{self._subject}: {method} {API_PREFIX}{path}", self._base + path
+        retry.deadline = deadline = time.monotonic() + budget
+        where, url, reason = f"{self._subject}: {method} {API_PREFIX}{path}", self._base + path, ""
         try:
             with requests.Session() as session:
                 session.mount("http://", adapter := HTTPAdapter(max_retries=retry))
                 session.mount("https://", adapter)
                 session.auth = self._auth
-                session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+                session.headers.update({"Accept": "application/json", "User-Agent": "goldentooth-forgejo-mirror"})
                 for _ in range(MAX_REDIRECTS):
-                    answer = self._exchange(session, method, url, payload, timeout, where, deadline, budget)
+                    # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE.
+                    with session.request(
+                        method, url, json=payload, timeout=timeout, verify=self._verify, allow_redirects=False,
+                        stream=True,
+                    ) as response:  # fmt: skip
+                        status, headers = response.status_code, response.headers
+                        body = self._read(response, where, deadline, budget)
+                    location = (
+                        urljoin(url, headers["Location"]) if status in _REDIRECTS and "Location" in headers else ""
+                    )
                     # Only a GET follows a redirect, and only within the configured origin.
-                    if method != "GET" or not answer.location or _origin(answer.location) != self._origin:
-                        return answer
-                    url = answer.location
-                return answer
+                    if method != "GET" or not location or _origin(location) != _origin(self._base):
+                        break
+                    url = location
         except requests.exceptions.ReadTimeout:
-            if lost_answer:
-                raise
+            if migrate:
+                raise MigrateAnswerLost(f"{where} got no answer within {timeout:g} s", resendable=False) from None
             reason = f"no answer within {timeout:g} s (not re-sent: repeating this call is not safe)"
         except requests.exceptions.SSLError as error:
             reason = self._tls_failure(error)
         except requests.exceptions.ConnectionError as error:
             # requests passes a mid-answer disconnect on as a ProtocolError; a failed connect (nothing sent) is not.
-            if lost_answer and error.args and isinstance(error.args[0], urllib3.exceptions.ProtocolError):
-                raise
+            if migrate and error.args and isinstance(error.args[0], urllib3.exceptions.ProtocolError):
+                raise MigrateAnswerLost(f"{where}: the connection dropped before the answer", resendable=True) from None
             reason = str(error)
         except requests.RequestException as error:
             reason = str(error)
@@ -425,122 +503,25 @@ class ForgejoClient:
             # Raised while building the request (http.client refuses a header with a newline, say); the text quotes
             # the header, credentials and all, escaped past redaction, so only the type is reported.
             reason = f"the request could not be built ({type(error).__name__}); check api_url and the credentials"
-        # `from None`: the chained urllib3 traceback adds nothing, and the provider host prints tracebacks.
-        raise ForgejoApiError(redact(f"{where} failed: {reason}", self._secrets)) from None
-
-    def _exchange(
-        self,
-        session: requests.Session,
-        method: str,
-        url: str,
-        payload: dict[str, Any] | None,
-        timeout: float,
-        where: str,
-        deadline: float,
-        budget: float,
-    ) -> _Answer:
-        """One request (urllib3 retrying it) and its whole answer, read within the size bound and the deadline."""
-        # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE.
-        with session.request(
-            method, url, json=payload, timeout=timeout, verify=self._verify, allow_redirects=False, stream=True
-        ) as response:
-            limit, status = self._timing.max_response_bytes, response.status_code
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise ForgejoApiError(self._too_big(where, status, int(declared)))
-            body, overdue = bytearray(), False
-            try:
-                # read1: at most one socket read each, so the deadline is looked at between any two of them.
-                # Past the deadline, only the end of the answer may still come.
-                while chunk := response.raw.read1(_READ_SIZE, decode_content=True):
-                    if overdue:
-                        raise ForgejoApiError(
-                            f"{where} answered HTTP {status} but had not sent its whole answer within the call's "
-                            f"deadline of {budget:g} s; something between here and Forgejo is stalling"
-                        )
-                    body += chunk
-                    if len(body) > limit:
-                        raise ForgejoApiError(self._too_big(where, status))
-                    overdue = time.monotonic() > deadline
-            except urllib3.exceptions.ReadTimeoutError as error:
-                raise requests.exceptions.ReadTimeout(error) from None
-            except urllib3.exceptions.ProtocolError as error:
-                raise requests.exceptions.ConnectionError(error) from None
-            location = response.headers.get("Location") if status in _REDIRECTS else None
-            content_type = response.headers.get("Content-Type", "")
-            return _Answer(status, content_type, bytes(body), urljoin(url, location) if location else None)
-
-    def _too_big(self, where: str, status: int, announced: int | None = None) -> str:
-        size = f" ({announced} bytes announced)" if announced else ""
-        return (
-            f"{where} answered HTTP {status} with a body larger than max_response_bytes "
-            f"({self._timing.max_response_bytes} bytes){size}, and was not read further; "
-            "is api_url pointing at Forgejo's API?"
-        )
-
-    def _tls_failure(self, error: BaseException) -> str:
-        cause = next((e for e in _causes(error) if isinstance(e, ssl.SSLError)), None)
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            detail = cause.verify_message
-            if cause.verify_code in _NAME_MISMATCH_CODES:
-                return (
-                    f"TLS: the server's certificate is not valid for {urlsplit(self._base).hostname} ({detail}); "
-                    "use a host name in api_url that the certificate names"
-                )
-            if cause.verify_code in _UNKNOWN_CA_CODES and isinstance(self._verify, str):
-                return f"TLS: the server's certificate is not signed by the CA in ca_bundle ({detail}); {NO_CA_FIX}"
-            if cause.verify_code in _UNKNOWN_CA_CODES:
-                return (
-                    f"TLS: the server's certificate is signed by a CA this machine does not trust ({detail}), "
-                    f"and no CA is configured; {NO_CA_FIX}"
-                )
-            return f"TLS: the server's certificate was refused ({detail})"
-        reason = getattr(cause, "reason", None) or ""
-        if reason in _NOT_TLS_REASONS:
-            return (
-                "TLS: the server did not answer in TLS; it looks like plain http on an https:// URL. "
-                "Use http:// in api_url, or the port where Forgejo serves https"
-            )
-        return f"TLS: the handshake failed ({reason or type(cause or error).__name__})"
-
-    def _expect(self, answer: _Answer, method: str, path: str, *statuses: int) -> dict[str, Any]:
-        """The answer's JSON object, if its status is one of ``statuses``; otherwise a clear error."""
-        if answer.status not in statuses:
-            raise ForgejoApiError(self._failure(method, path, answer), status=answer.status)
-        body = _json(answer.body) if answer.body else {}
-        if isinstance(body, dict):
-            return body
-        what = "an HTML page" if _is_html(answer) else "a body that is not JSON" if body is _NOT_JSON else (
-            f"JSON that is not an object ({type(body).__name__})")  # fmt: skip
-        raise ForgejoApiError(
-            f"{self._subject}: {method} {API_PREFIX}{path} answered HTTP {answer.status} with {what}; "
-            "is api_url pointing at Forgejo's API (https://<host>/api/v1)?",
-            status=answer.status,
-        )
-
-    def _repository(self, answer: _Answer, method: str, path: str, status: int) -> dict[str, Any]:
-        """The answer as a repository, every field the provider reads of the expected type."""
-        repo = self._expect(answer, method, path, status)
-        problems = [f"no {key}" for key in ("id", "full_name") if key not in repo]
-        for key, kind in _REPOSITORY_FIELDS.items():
-            value = repo.get(key)
-            if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
-                problems.append(f"{key} is {type(value).__name__}, not {kind.__name__}")
-        if isinstance(repo.get("full_name"), str) and "/" not in repo["full_name"]:
-            problems.append("full_name is not owner/name")
-        if not all(isinstance(topic, str) for topic in repo.get("topics") or []):
-            problems.append("topics are not all strings")
-        if problems:
+        if reason:  # `from None`: the chained urllib3 traceback adds nothing, and the provider host prints tracebacks.
+            raise ForgejoApiError(redact(f"{where} failed: {reason}", self._secrets)) from None
+        if status == 404 and 404 in ok:
+            return None
+        html = "html" in headers.get("Content-Type", "").lower() or body.lstrip()[:1] == b"<"
+        try:
+            value = json.loads(body) if body else {}
+        except ValueError:  # UnicodeDecodeError included
+            value = _NOT_JSON
+        if status in ok:
+            problem = ("an HTML page" if html else "a body that is not JSON") if value is _NOT_JSON else shape(value)
+            if problem is None:
+                return value
             raise ForgejoApiError(
-                f"{self._subject}: {method} {API_PREFIX}{path} answered HTTP {answer.status} with JSON that is not a "
-                f"Forgejo repository ({'; '.join(problems)}); is api_url pointing at Forgejo's API?",
-                status=answer.status,
+                f"{where} answered HTTP {status} with {problem}; is api_url pointing at Forgejo's API "
+                "(https://<host>/api/v1)?",
+                status=status,
             )
-        return repo
-
-    def _failure(self, method: str, path: str, answer: _Answer) -> str:
-        where, status, location = f"{self._subject}: {method} {API_PREFIX}{path}", answer.status, answer.location
-        if status in _REDIRECTS and location and _origin(location) != self._origin:
+        if location and _origin(location) != _origin(self._base):
             message = (
                 f"{where} answered HTTP {status}, redirecting to another origin ({_origin(location) or '?'}). "
                 "Not followed, and no credentials were sent there: api_url must be Forgejo's own address."
@@ -553,48 +534,81 @@ class ForgejoClient:
                 "config."
             )
         else:
-            message = f"{where} failed with HTTP {status}: {_forgejo_message(answer)}"
-        return redact(message, self._secrets)
+            message = f"{where} failed with HTTP {status}: {_forgejo_message(value, body, html)}"
+        if migrate and status in _TRANSIENT:  # a gateway's answer: Forgejo may never have got the migrate
+            raise MigrateAnswerLost(redact(message, self._secrets), resendable=True, status=status)
+        raise ForgejoApiError(redact(message, self._secrets), status=status)
+
+    def _read(self, response: requests.Response, where: str, deadline: float, budget: float) -> bytes:
+        """The whole body within the size bound, one socket read at a time: a server dripping bytes is cut off at
+        the deadline (a read timeout alone never would be)."""
+        limit, status = self._limit, response.status_code
+        declared = response.headers.get("Content-Length", "")
+        too_big = f"{where} answered HTTP {status} with a body larger than max_response_bytes ({limit} bytes)"
+        advice = ", and was not read further; is api_url pointing at Forgejo's API?"
+        if declared.isdigit() and int(declared) > limit:
+            raise ForgejoApiError(f"{too_big} ({declared} bytes announced){advice}")
+        body, overdue = bytearray(), False
+        try:
+            # Past the deadline, only the end of the answer may still come (the retries may have used it all).
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                if overdue:
+                    raise ForgejoApiError(
+                        f"{where} answered HTTP {status} but had not sent its whole answer within the call's deadline "
+                        f"of {budget:g} s; something between here and Forgejo is stalling"
+                    )
+                body += chunk
+                if len(body) > limit:
+                    raise ForgejoApiError(too_big + advice)
+                overdue = time.monotonic() > deadline
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise requests.exceptions.ReadTimeout(error) from None
+        except urllib3.exceptions.ProtocolError as error:
+            raise requests.exceptions.ConnectionError(error) from None
+        return bytes(body)
+
+    def _tls_failure(self, error: BaseException) -> str:
+        cause: Any = error  # requests' error wraps urllib3's, which wraps (as its reason or argument) ssl's
+        while cause is not None and not isinstance(cause, ssl.SSLError):
+            wrapped = (a for a in cause.args if isinstance(a, BaseException))
+            cause = getattr(cause, "reason", None) or next(wrapped, cause.__context__)
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = cause.verify_message
+            if cause.verify_code in _NAME_MISMATCH:
+                return (
+                    f"TLS: the server's certificate is not valid for {urlsplit(self._base).hostname} ({detail}); "
+                    "use a host name in api_url that the certificate names"
+                )
+            if cause.verify_code in _UNKNOWN_CA and isinstance(self._verify, str):
+                return f"TLS: the server's certificate is not signed by the CA in ca_bundle ({detail}); {NO_CA_FIX}"
+            if cause.verify_code in _UNKNOWN_CA:
+                return (
+                    f"TLS: the server's certificate is signed by a CA this machine does not trust ({detail}), "
+                    f"and no CA is configured; {NO_CA_FIX}"
+                )
+            return f"TLS: the server's certificate was refused ({detail})"
+        if (reason := getattr(cause, "reason", None) or "") in _NOT_TLS:
+            return (
+                "TLS: the server did not answer in TLS; it looks like plain http on an https:// URL. "
+                "Use http:// in api_url, or the port where Forgejo serves https"
+            )
+        return f"TLS: the handshake failed ({reason or type(cause or error).__name__})"
 
 
 _NOT_JSON = object()
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:  # UnicodeDecodeError included
-        return _NOT_JSON
-
-
-def _is_html(answer: _Answer) -> bool:
-    return "html" in answer.content_type.lower() or answer.body.lstrip()[:1] == b"<"
-
-
-def _forgejo_message(answer: _Answer) -> str:
-    """Forgejo's ``{"message": ...}``, or what a non-JSON body is (e.g. a proxy's error page)."""
-    body = _json(answer.body)
-    if isinstance(body, dict):
+def _forgejo_message(value: Any, body: bytes, html: bool) -> str:
+    """Forgejo's ``{"message": ...}``, or what a body that is not Forgejo's JSON is (e.g. a proxy's error page)."""
+    if isinstance(value, dict):
         # A production Forgejo blanks the message of a 500 for non-admin callers.
-        return str(body.get("message") or "(Forgejo gave no message; its log has the details)")
-    text = answer.body.decode("utf-8", "replace")
-    if _is_html(answer):
+        return str(value.get("message") or "(Forgejo gave no message; its log has the details)")
+    text = body.decode("utf-8", "replace")
+    if html:
         title = _HTML_TITLE.search(text)
         named = f" titled {' '.join(title.group(1).split())[:100]!r}" if title else ""
         return f"an HTML page{named}, not Forgejo's JSON (a proxy or gateway answered)"
     return " ".join(text.split())[:200] or "(empty response)"
-
-
-def _causes(error: BaseException) -> Iterator[BaseException]:
-    """``error`` and everything it wraps: causes, contexts, urllib3's ``reason`` and exception arguments."""
-    seen: set[int] = set()
-    pending: list[object] = [error]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, BaseException) and id(item) not in seen:
-            seen.add(id(item))
-            yield item
-            pending += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
 
 
 def _repo_path(full_name: str) -> str:

@@ -1,9 +1,7 @@
 """Secrets the stack generates once and keeps: the admin password and the runner's shared secret.
 
-A small dynamic provider instead of pulumi-random, which needs a resource plugin that the e2e tier cannot build from
-source. The value is made in ``create`` and kept as a secret output, so it never changes unless ``kind`` or
-``length`` does (that replaces it). The provider holds nothing: dill pickles it into the state by reference, so this
-module's path must never move.
+A small dynamic provider instead of pulumi-random, whose resource plugin the e2e tier cannot build from source. dill
+pickles the provider into the state by reference, so this module's path must never move.
 """
 
 from __future__ import annotations
@@ -20,12 +18,10 @@ PASSWORD = "password"
 HEX = "hex"
 """``length`` random bytes as lower-case hex, the only form forgejo-cli and create-runner-file accept."""
 
-_ALPHANUMERIC = string.ascii_letters + string.digits
-
 
 def generate(kind: str, length: int) -> str:
     if kind == PASSWORD:
-        return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+        return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
     if kind == HEX:
         return secrets.token_hex(length)
     raise ValueError(f"unknown kind of generated secret {kind!r}; use {PASSWORD!r} or {HEX!r}")
@@ -35,8 +31,7 @@ class GeneratedSecretProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         kind, length = props["kind"], int(props["length"])
         # The id carries nothing of the value: ids are never secret.
-        outs = {"kind": kind, "length": length, "value": generate(kind, length)}
-        return CreateResult(id_=secrets.token_hex(8), outs=outs)
+        return CreateResult(secrets.token_hex(8), {"kind": kind, "length": length, "value": generate(kind, length)})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # Pure, like every check and diff here: PR previews run without credentials.
@@ -50,9 +45,6 @@ class GeneratedSecret(pulumi.dynamic.Resource, module="goldentooth", name="Gener
     value: pulumi.Output[str]
 
     def __init__(self, name: str, kind: str, length: int, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(
-            GeneratedSecretProvider(),
-            name,
-            {"kind": kind, "length": length, "value": None},
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["value"])),
-        )
+        secret_value = pulumi.ResourceOptions(additional_secret_outputs=["value"])
+        props = {"kind": kind, "length": length, "value": None}
+        super().__init__(GeneratedSecretProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_value))

@@ -2,9 +2,7 @@
 
 The same fields are the mirror's config (camelCase aliases: ``cloneAddr``, ``owner``, ``interval``...), the
 Mirrors component's spec, the dynamic provider's inputs and the API bodies: a new field is one line here, marked
-with how Forgejo takes it. Forgejo's rules (v13): repository names are AlphaDashDot, at most 100 characters and
-not reserved (models/repo/repo.go); owners follow IsValidUsername; ``mirror_interval`` must not be below the
-server's ``[mirror] MIN_INTERVAL``, which Forgejo refuses only *after* the full clone (HTTP 500).
+with how Forgejo takes it.
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
-"""The Mirrors component: one Forgejo pull mirror resource per configured mirror.
+"""The Mirrors component: one Forgejo pull mirror resource per configured mirror (README, "Mirrors").
 
-A mirror's ``retain`` (``protectData`` unless the mirror says otherwise) becomes Pulumi's ``retain_on_delete``:
-leaving the config, or a destroyed stack, then leaves its Forgejo repository in place (``delete[retain]``).
-
-Each mirror is named ``<component>/<owner>/<name>``, owner and name lower-cased: ``/`` occurs in neither, so no two
-mirrors share a name, and Forgejo's names are case-insensitive, so a change of case keeps the resource. The
-component's name leads, so a renamed component with an alias carries its children along. Stacks made before had
-``<component>-<owner>-<name>``, kept as an alias. Should a URN still change without an alias, the claim in the
-repository keeps the old resource's delete from removing it (``components/mirror_provider.py``).
+Each is named ``<component>/<owner>/<name>``, lower-cased: ``/`` occurs in neither name and Forgejo's names are
+case-insensitive, so no two mirrors share a name and a change of case keeps the resource.
 """
 
 from __future__ import annotations
@@ -21,7 +15,8 @@ from components.mirror_spec import MirrorConfig, MirrorSpec
 
 
 class Mirrors(pulumi.ComponentResource):
-    """Pull mirrors in Forgejo, keyed "owner/name" in ``mirrors``; the config loader has already checked them."""
+    """Pull mirrors in Forgejo, keyed "owner/name"; ``retain`` is what a mirror without its own gets (the stack's
+    ``protectData``), as Pulumi's ``retain_on_delete``."""
 
     def __init__(
         self,
@@ -33,7 +28,6 @@ class Mirrors(pulumi.ComponentResource):
         retain: bool = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """``retain`` is what a mirror without its own ``retain`` gets (the stack's ``protectData``)."""
         super().__init__("goldentooth:index:Mirrors", name, None, opts)
         if connection.insecure:
             pulumi.log.warn(
@@ -41,9 +35,7 @@ class Mirrors(pulumi.ComponentResource):
                 "set forgejoCaFrom or forgejoCaBundle to the CA that signed Forgejo's certificate instead.",
                 resource=self,
             )
-        # Children wait for what the component waits for (the Helm release): Forgejo must exist first.
-        depends_on = opts.depends_on if opts else None
-        self.mirrors: dict[str, ForgejoMirror] = {
+        self.mirrors = {
             spec.full_name: ForgejoMirror(
                 mirror_resource_name(name, spec),
                 spec,
@@ -52,7 +44,8 @@ class Mirrors(pulumi.ComponentResource):
                 (upstream_tokens or {}).get(spec.full_name),
                 pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=depends_on,
+                    # Children wait for what the component waits for (the Helm release): Forgejo must exist first.
+                    depends_on=opts.depends_on if opts else None,
                     retain_on_delete=retain if spec.retain is None else spec.retain,
                     aliases=[pulumi.Alias(name=f"{name}-{spec.repo_owner}-{spec.repo_name}")],  # the earlier naming
                 ),
@@ -63,5 +56,4 @@ class Mirrors(pulumi.ComponentResource):
 
 
 def mirror_resource_name(component: str, spec: MirrorSpec) -> str:
-    """``<component>/<owner>/<name>``, owner and name lower-cased (see the module docstring)."""
     return f"{component}/{spec.repo_owner.lower()}/{spec.repo_name.lower()}"

@@ -10,6 +10,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -19,12 +20,11 @@ import requests
 
 from components import forgejo_api
 from components.forgejo_api import (
-    ApiCredentials,
+    ApiInputs,
     ForgejoApiError,
     ForgejoClient,
     MigrateAnswerLost,
-    RepoAlreadyExists,
-    Timing,
+    connect,
     redact,
     tls_verify,
 )
@@ -41,8 +41,8 @@ from tests.conftest_mirrors import (
 )
 from tests.fake_forgejo import FakeForgejo, Reply, SlowMigration, Stream
 
-BASIC = ApiCredentials(username=ADMIN_USER, password=ADMIN_PASSWORD)
-FAST = Timing(request_timeout=2.0, backoff_factor=FAST_BACKOFF)
+BASIC = {"username": ADMIN_USER, "password": ADMIN_PASSWORD}
+FAST = {"request_timeout": 2.0, "retry_backoff_factor": FAST_BACKOFF}
 MIGRATE = "/api/v1/repos/migrate"
 REPO = "/api/v1/repos/forgejo_admin/mcp"
 
@@ -53,8 +53,11 @@ def fake() -> Iterator[FakeForgejo]:
         yield server
 
 
-def client_for(url: str, timing: Timing = FAST, **options: Any) -> ForgejoClient:
-    return ForgejoClient(url, options.pop("credentials", BASIC), subject="forgejo_admin/mcp", timing=timing, **options)
+def client_for(url: str, timing: dict[str, float] = FAST, **inputs: Any) -> AbstractContextManager[ForgejoClient]:
+    """A client for forgejo_admin/mcp at ``url``: the admin's basic auth, fast retries, and ``inputs`` (ApiInputs)."""
+    return connect(
+        ApiInputs.model_construct(**{"api_url": url, "api_auth": BASIC, **timing, **inputs}), "forgejo_admin/mcp"
+    )
 
 
 def free_port() -> int:
@@ -91,7 +94,7 @@ def test_readiness_waits_for_forgejo_that_starts_moments_later() -> None:
     timer = threading.Timer(0.3, start_late)
     timer.start()
     try:
-        with client_for(f"http://127.0.0.1:{port}", Timing(request_timeout=2.0, backoff_factor=0.05)) as client:
+        with client_for(f"http://127.0.0.1:{port}", dict(request_timeout=2.0, retry_backoff_factor=0.05)) as client:
             assert client.wait_until_ready() == "13.0.3+gitea-1.22.0"
     finally:
         timer.join()
@@ -126,7 +129,7 @@ def test_migrate_sends_the_options_once_and_returns_the_new_mirror(fake: FakeFor
 
 def test_migrate_reports_an_existing_repository_as_such(fake: FakeForgejo) -> None:
     fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR)
-    with client_for(fake.api_url) as client, pytest.raises(RepoAlreadyExists) as raised:
+    with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
         client.migrate(dict(MIGRATE_OPTIONS))
     assert raised.value.status == 409
     assert str(raised.value) == (
@@ -148,7 +151,7 @@ def test_migrate_surfaces_the_500_forgejo_sends_after_cloning_with_a_too_short_i
 
 def test_a_migrate_that_outlasts_the_client_timeout_is_lost_but_not_resendable(fake: FakeForgejo) -> None:
     fake.script("POST", MIGRATE, SlowMigration(delay=0.4))
-    timing = Timing(request_timeout=2.0, migrate_timeout=0.15, backoff_factor=0.01)
+    timing = dict(request_timeout=2.0, migrate_timeout=0.15, retry_backoff_factor=0.01)
     with client_for(fake.api_url, timing) as client, pytest.raises(MigrateAnswerLost) as raised:
         client.migrate(dict(MIGRATE_OPTIONS))
     assert str(raised.value) == "forgejo_admin/mcp: POST /api/v1/repos/migrate got no answer within 0.15 s"
@@ -170,7 +173,7 @@ def test_a_gateway_error_on_migrate_is_lost_and_resendable(fake: FakeForgejo, st
 
 def test_a_migrate_whose_connection_drops_is_lost_and_resendable(fake: FakeForgejo) -> None:
     fake.script("POST", MIGRATE, SlowMigration(delay=0.2, drop_connection=True))
-    timing = Timing(request_timeout=2.0, backoff_factor=0.01)
+    timing = dict(request_timeout=2.0, retry_backoff_factor=0.01)
     with (
         client_for(fake.api_url, timing) as client,
         pytest.raises(MigrateAnswerLost, match="connection dropped") as raised,
@@ -201,7 +204,7 @@ def test_waiting_for_a_migration_lasts_until_it_is_neither_migrating_nor_empty(f
     repo = fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, mirror_interval="", empty=True)
     first = finish_later(repo, 0.1, mirror_interval="5m0s")  # the mirror row is in, the repository still empty
     second = finish_later(repo, 0.3, empty=False)
-    with client_for(fake.api_url, Timing(request_timeout=2.0, backoff_factor=0.005)) as client:  # 0.05 s polls
+    with client_for(fake.api_url, dict(request_timeout=2.0, retry_backoff_factor=0.005)) as client:  # 0.05 s polls
         waited = client.wait_for_migration("forgejo_admin/mcp is being migrated")
     first.join()
     second.join()
@@ -213,7 +216,7 @@ def test_waiting_for_a_migration_that_fails_on_the_server_says_so(fake: FakeForg
     repo = fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, mirror_interval="", empty=True)
     timer = threading.Timer(0.1, lambda: fake.repos.pop(repo["id"]))
     timer.start()
-    timing = Timing(request_timeout=2.0, backoff_factor=0.005)
+    timing = dict(request_timeout=2.0, retry_backoff_factor=0.005)
     with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError) as raised:
         client.wait_for_migration("POST /api/v1/repos/migrate got no answer within 660 s")
     timer.join()
@@ -223,7 +226,7 @@ def test_waiting_for_a_migration_that_fails_on_the_server_says_so(fake: FakeForg
 
 def test_waiting_for_a_migration_is_bounded_and_says_what_to_run(fake: FakeForgejo) -> None:
     fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, empty=True)  # e.g. an upstream without commits
-    timing = Timing(request_timeout=2.0, backoff_factor=FAST_BACKOFF)
+    timing = dict(request_timeout=2.0, retry_backoff_factor=FAST_BACKOFF)
     with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError) as raised:
         client.wait_for_migration("forgejo_admin/mcp exists in Forgejo but is still being migrated or empty")
     assert fake.count("GET", REPO) == forgejo_api.MIGRATION_POLLS
@@ -246,7 +249,7 @@ def test_get_is_retried_through_gateway_errors(fake: FakeForgejo) -> None:
 def test_patch_is_retried_after_a_read_timeout(fake: FakeForgejo) -> None:
     fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR)
     fake.script("PATCH", REPO, Reply(200, {}, delay=0.5))
-    with client_for(fake.api_url, Timing(request_timeout=0.2, backoff_factor=FAST_BACKOFF)) as client:
+    with client_for(fake.api_url, dict(request_timeout=0.2, retry_backoff_factor=FAST_BACKOFF)) as client:
         repo = client.edit_repo("forgejo_admin/mcp", {"has_actions": True})
     assert repo["has_actions"] is True
     assert fake.bodies("PATCH", REPO) == [{"has_actions": True}, {"has_actions": True}]
@@ -264,7 +267,7 @@ def test_a_workflow_dispatch_is_never_resent_after_a_read_timeout(fake: FakeForg
     fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, has_actions=True)
     dispatch = f"{REPO}/actions/workflows/ci.yml/dispatches"
     fake.script("POST", dispatch, Reply(204, delay=0.5))
-    timing = Timing(request_timeout=0.2, backoff_factor=FAST_BACKOFF)
+    timing = dict(request_timeout=0.2, retry_backoff_factor=FAST_BACKOFF)
     with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError, match="not re-sent"):
         client.dispatch_workflow("forgejo_admin/mcp", "ci.yml", "main")
     assert fake.bodies("POST", dispatch) == [{"ref": "main"}]
@@ -280,7 +283,7 @@ def test_every_call_carries_an_explicit_timeout(fake: FakeForgejo, monkeypatch: 
 
     monkeypatch.setattr(requests.Session, "request", recording)
     fake.workflows.add("ci.yml")
-    with client_for(fake.api_url, Timing(request_timeout=7.0, migrate_timeout=660.0)) as client:
+    with client_for(fake.api_url, dict(request_timeout=7.0, migrate_timeout=660.0)) as client:
         client.wait_until_ready()
         client.migrate(dict(MIGRATE_OPTIONS))
         client.get_repo("forgejo_admin/mcp")
@@ -300,7 +303,7 @@ def test_every_call_carries_an_explicit_timeout(fake: FakeForgejo, monkeypatch: 
 def test_a_body_dripping_a_byte_at_a_time_is_cut_off_at_the_calls_deadline(fake: FakeForgejo) -> None:
     # Each byte comes well within the 0.3 s read timeout; the whole answer would take 20 s.
     fake.script("GET", REPO, Stream(200, size=200, chunk=1, interval=0.1))
-    timing = Timing(request_timeout=0.3, backoff_factor=FAST_BACKOFF)  # deadline 0.3 + 2 * 0.3 s
+    timing = dict(request_timeout=0.3, retry_backoff_factor=FAST_BACKOFF)  # deadline 0.3 + 2 * 0.3 s
     started = time.monotonic()
     with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError) as raised:
         client.get_repo("forgejo_admin/mcp")
@@ -313,7 +316,7 @@ def test_a_body_dripping_a_byte_at_a_time_is_cut_off_at_the_calls_deadline(fake:
 
 def test_retries_stop_at_the_calls_deadline(fake: FakeForgejo) -> None:
     fake.script("GET", REPO, *[Reply(503, "unavailable")] * 10)
-    timing = Timing(request_timeout=0.2, backoff_factor=1.0)  # backoff 0, 2, 4, 8 s; deadline 0.6 s
+    timing = dict(request_timeout=0.2, retry_backoff_factor=1.0)  # backoff 0, 2, 4, 8 s; deadline 0.6 s
     started = time.monotonic()
     with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError, match="HTTP 503: unavailable"):
         client.get_repo("forgejo_admin/mcp")
@@ -325,7 +328,7 @@ def test_the_readiness_wait_has_a_total(fake: FakeForgejo, monkeypatch: pytest.M
     monkeypatch.setattr(forgejo_api, "READY_DEADLINE", 0.5)
     fake.script("GET", "/api/v1/version", *[Reply(503, "no healthy upstream")] * (forgejo_api.READY_RETRIES + 5))
     started = time.monotonic()
-    timing = Timing(request_timeout=2.0, backoff_factor=0.2)
+    timing = dict(request_timeout=2.0, retry_backoff_factor=0.2)
     with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError, match="HTTP 503"):
         client.wait_until_ready()
     assert time.monotonic() - started < 1.5
@@ -353,7 +356,7 @@ def test_a_huge_body_is_an_error_not_a_memory_spike(fake: FakeForgejo, announce_
 
 def test_the_size_cap_is_configurable(fake: FakeForgejo) -> None:
     fake.add_repo("forgejo_admin", "mcp", original_url=CLONE_ADDR, description="x" * 3000)
-    small = Timing(request_timeout=2.0, max_response_bytes=2048)
+    small = dict(request_timeout=2.0, max_response_bytes=2048)
     with client_for(fake.api_url, small) as client, pytest.raises(ForgejoApiError, match=r"max_response_bytes \(2048 "):
         client.get_repo("forgejo_admin/mcp")
     with client_for(fake.api_url) as client:
@@ -464,8 +467,8 @@ def test_a_repository_fetched_by_id_must_carry_that_id(fake: FakeForgejo) -> Non
     with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
         client.get_repo_by_id(7)
     assert str(raised.value) == (
-        "forgejo_admin/mcp: GET /api/v1/repositories/7 answered with repository id 8, not 7; "
-        "is api_url pointing at Forgejo's API?"
+        "forgejo_admin/mcp: GET /api/v1/repositories/7 answered HTTP 200 with repository id 8, not 7; "
+        "is api_url pointing at Forgejo's API (https://<host>/api/v1)?"
     )
 
 
@@ -585,14 +588,14 @@ def test_basic_auth_is_sent_as_the_admin(fake: FakeForgejo) -> None:
 
 
 def test_a_token_is_sent_in_the_authorization_header(fake: FakeForgejo) -> None:
-    with client_for(fake.api_url, credentials=ApiCredentials(token=API_TOKEN)) as client:
+    with client_for(fake.api_url, api_auth={"token": API_TOKEN}) as client:
         assert client.get_repo("forgejo_admin/mcp") is None
     assert fake.requests[0].headers["Authorization"] == f"token {API_TOKEN}"
 
 
 def test_wrong_credentials_fail_with_the_401(fake: FakeForgejo) -> None:
-    wrong = ApiCredentials(username=ADMIN_USER, password="wrong")
-    with client_for(fake.api_url, credentials=wrong) as client, pytest.raises(ForgejoApiError, match="HTTP 401"):
+    wrong = {"username": ADMIN_USER, "password": "wrong"}
+    with client_for(fake.api_url, api_auth=wrong) as client, pytest.raises(ForgejoApiError, match="HTTP 401"):
         client.get_repo("forgejo_admin/mcp")
 
 
@@ -612,15 +615,13 @@ def tls_fake(tls_files: tuple[Path, Path]) -> Iterator[FakeForgejo]:
 
 def test_tls_is_verified_against_the_given_ca_bundle(tls_fake: FakeForgejo, tls_files: tuple[Path, Path]) -> None:
     pem = tls_files[0].read_text()
-    with tls_verify(pem, insecure=False) as verify, client_for(tls_fake.api_url, verify=verify) as client:
+    with client_for(tls_fake.api_url, ca_bundle=pem) as client:
         assert client.wait_until_ready() == "13.0.3+gitea-1.22.0"
 
 
 def test_tls_with_an_unknown_ca_and_no_ca_bundle_says_to_set_one(tls_fake: FakeForgejo) -> None:
-    with tls_verify(None, insecure=False) as verify, client_for(tls_fake.api_url, verify=verify) as client:
-        assert verify is True
-        with pytest.raises(ForgejoApiError) as raised:
-            client.wait_until_ready()
+    with client_for(tls_fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
+        client.wait_until_ready()
     assert str(raised.value) == (
         "forgejo_admin/mcp: GET /api/v1/version failed: TLS: the server's certificate is signed by a CA this machine "
         "does not trust (self-signed certificate), and no CA is configured; set goldentooth-forgejo:forgejoCaFrom to "
@@ -633,8 +634,7 @@ def test_tls_with_an_unknown_ca_and_no_ca_bundle_says_to_set_one(tls_fake: FakeF
 def test_tls_with_an_unknown_ca_says_the_ca_bundle_is_not_the_right_one(tls_fake: FakeForgejo, tmp_path: Path) -> None:
     other_ca, _ = make_tls_files(tmp_path)  # a CA, but not the one that signed the server's certificate
     with (
-        tls_verify(other_ca.read_text(), insecure=False) as verify,
-        client_for(tls_fake.api_url, verify=verify) as client,
+        client_for(tls_fake.api_url, ca_bundle=other_ca.read_text()) as client,
         pytest.raises(ForgejoApiError, match=r"not signed by the CA in ca_bundle \(self-signed certificate\); set"),
     ):
         client.wait_until_ready()
@@ -645,8 +645,7 @@ def test_tls_with_a_host_name_the_certificate_does_not_name_says_so(
 ) -> None:
     by_name = tls_fake.api_url.replace("127.0.0.1", "localhost")  # the certificate names only IP 127.0.0.1
     with (
-        tls_verify(tls_files[0].read_text(), insecure=False) as verify,
-        client_for(by_name, verify=verify) as client,
+        client_for(by_name, ca_bundle=tls_files[0].read_text()) as client,
         pytest.raises(ForgejoApiError) as raised,
     ):
         client.wait_until_ready()
@@ -663,12 +662,13 @@ def test_tls_against_a_plain_http_server_says_so(fake: FakeForgejo) -> None:
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_insecure_skips_verification_only_when_asked(tls_fake: FakeForgejo) -> None:
-    with tls_verify("ignored", insecure=True) as verify, client_for(tls_fake.api_url, verify=verify) as client:
-        assert verify is False
+    with client_for(tls_fake.api_url, ca_bundle="ignored", insecure=True) as client:
         client.wait_until_ready()
 
 
 def test_the_ca_bundle_file_exists_only_while_in_use() -> None:
+    with tls_verify(None, insecure=False) as system, tls_verify("ignored", insecure=True) as off:
+        assert (system, off) == (True, False)  # requests' own CA store, or no verification
     with tls_verify("-----BEGIN CERTIFICATE-----\nX\n", insecure=False) as verify:
         assert isinstance(verify, str)
         assert Path(verify).read_text() == "-----BEGIN CERTIFICATE-----\nX\n"
@@ -701,7 +701,7 @@ ODD_PASSWORD = "SENTINEL p@ss/w:rd%&+"
 def test_an_echoed_credential_is_redacted_in_its_encoded_forms(fake: FakeForgejo, echo: str) -> None:
     fake.password = ODD_PASSWORD
     fake.script("GET", REPO, Reply(400, {"message": f"bad request from ...{echo}... (echoed)"}))
-    credentials = ApiCredentials(username=ADMIN_USER, password=ODD_PASSWORD)
-    with client_for(fake.api_url, credentials=credentials) as client, pytest.raises(ForgejoApiError) as raised:
+    credentials = {"username": ADMIN_USER, "password": ODD_PASSWORD}
+    with client_for(fake.api_url, api_auth=credentials) as client, pytest.raises(ForgejoApiError) as raised:
         client.get_repo("forgejo_admin/mcp")
     assert str(raised.value).endswith("failed with HTTP 400: bad request from ...***... (echoed)")
