@@ -1,4 +1,4 @@
-"""Kubernetes helpers: the labels every object carries, opaque Secrets, and reads of what already runs.
+"""Kubernetes helpers: every object's metadata, opaque Secrets, and reads of what already runs.
 
 A Pulumi ``get`` reads the live object and manages nothing: an adopted Forgejo's admin password and runner secret
 (a generated password would lock the mirror provider out, a new runner secret would unregister the runner), and
@@ -19,23 +19,13 @@ RUNNER_SECRET_NAME = "forgejo-runner"
 RUNNER_SECRET_KEY = "token"
 
 
-def common_labels(component: str) -> dict[str, str]:
-    """So that `kubectl get -l app.kubernetes.io/part-of=goldentooth-forgejo` finds every object."""
-    return {
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/managed-by": "pulumi",
-        "app.kubernetes.io/component": component,
-    }
-
-
-def object_meta(
-    name: str,
-    namespace: str | None = None,
-    labels: dict[str, str] | None = None,
-    annotations: dict[str, str] | None = None,
+def metadata(
+    name: str, namespace: str | None, component: str, labels: Mapping[str, str] | None = None
 ) -> k8s.meta.v1.ObjectMetaArgs:
-    """Metadata as the SDK's typed args (mypy checks the names)."""
-    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=labels, annotations=annotations)
+    """The labels that let `kubectl get -l app.kubernetes.io/part-of=goldentooth-forgejo` find every object."""
+    common = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+    labels = {**common, "app.kubernetes.io/component": component, **(labels or {})}
+    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=labels)
 
 
 def opaque_secret(
@@ -46,8 +36,8 @@ def opaque_secret(
     opts: pulumi.ResourceOptions,
 ) -> k8s.core.v1.Secret:
     """A Secret for pods to read by secretKeyRef or volume; pulumi-kubernetes keeps its data secret in state."""
-    metadata = object_meta(secret_name, namespace, common_labels("secret"))
-    return k8s.core.v1.Secret(resource_name, metadata=metadata, type="Opaque", string_data=string_data, opts=opts)
+    meta = metadata(secret_name, namespace, "secret")
+    return k8s.core.v1.Secret(resource_name, metadata=meta, type="Opaque", string_data=string_data, opts=opts)
 
 
 def existing_value(
@@ -60,18 +50,18 @@ def existing_value(
     config_map: bool = False,
 ) -> pulumi.Output[str]:
     """One key of an existing Secret (decoded, a secret Output) or ConfigMap; fails clearly if the key is missing."""
+    kind = "ConfigMap" if config_map else "Secret"
 
     def value(data: Mapping[str, str] | None) -> str:
         if not data or key not in data:
             raise ValueError(
-                f"{'ConfigMap' if config_map else 'Secret'} {namespace}/{name} has no key {key!r}; the program reads "
+                f"{kind} {namespace}/{name} has no key {key!r}; the program reads "
                 "the existing value from it (or supply it with `pulumi config set ...`)"
             )
         return data[key] if config_map else base64.b64decode(data[key]).decode()
 
     # A read (the `id` option) whose inputs name the object: a bare `Secret.get` stores no inputs, and
     # pulumi-kubernetes then reports apiVersion, kind and metadata as changes on every `pulumi refresh`.
-    kind = "ConfigMap" if config_map else "Secret"
     read = pulumi.CustomResource(
         f"kubernetes:core/v1:{kind}",
         resource_name,

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.cluster import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, existing_value, object_meta, opaque_secret
+from components.cluster import RUNNER_SECRET_KEY, RUNNER_SECRET_NAME, existing_value, opaque_secret
 from components.config import Adoption, Settings
 from components.forgejo_values import forgejo_values
 from components.generated_secret import HEX, PASSWORD, GeneratedSecret
@@ -120,7 +120,9 @@ class ForgejoServer(pulumi.ComponentResource):
             # field, which means replacement (refused: protected).
             ignore_changes=["spec.volumeName"],
         )  # fmt: skip
-        metadata = object_meta(adoption.data_claim, namespace, annotations={"helm.sh/resource-policy": "keep"})
+        metadata = k8s.meta.v1.ObjectMetaArgs(
+            name=adoption.data_claim, namespace=namespace, annotations={"helm.sh/resource-policy": "keep"}
+        )
         return k8s.core.v1.PersistentVolumeClaim(
             f"{name}-data", metadata=metadata, spec=spec, opts=pulumi.ResourceOptions.merge(child, options)
         )

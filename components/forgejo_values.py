@@ -13,27 +13,6 @@ from components.config import Settings
 from components.runner_registration import RESTRICTED_CONTAINER
 
 
-def _persistence(settings: Settings) -> dict[str, Any]:
-    if settings.existing_claim:
-        # `existingClaim` is not a chart key (the author tried it); the chart
-        # mounts a claim it did not create through create: false + claimName.
-        return {"enabled": True, "create": False, "claimName": settings.existing_claim}
-    # claimName stays the chart's default so an install taken over from Flux
-    # keeps finding its data volume.
-    persistence: dict[str, Any] = {"enabled": True, "create": True, "size": settings.storage_size}
-    if settings.storage_class:
-        persistence["storageClass"] = settings.storage_class
-    return persistence
-
-
-def _ssh(settings: Settings) -> dict[str, Any]:
-    """The rootless image starts an SSH server and advertises ssh:// clone URLs unless told otherwise; the
-    HTTP-only gateway cannot serve them, so both are off unless ``sshEnabled`` says the SSH Service is exposed."""
-    if settings.ssh_enabled:
-        return {"START_SSH_SERVER": True, "DISABLE_SSH": False, "SSH_DOMAIN": settings.hostname}
-    return {"START_SSH_SERVER": False, "DISABLE_SSH": True}
-
-
 def forgejo_values(
     settings: Settings, admin_secret_name: str, registration: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -54,7 +33,13 @@ def forgejo_values(
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "containerSecurityContext": RESTRICTED_CONTAINER,
-        "persistence": _persistence(settings),
+        # `existingClaim` is not a chart key (the author tried it); the chart mounts a claim it did not create through
+        # create: false + claimName. Otherwise claimName stays the chart's default, so an install taken over from
+        # Flux keeps finding its data volume.
+        "persistence": {"enabled": True, "create": False, "claimName": settings.existing_claim}
+        if settings.existing_claim
+        else {"enabled": True, "create": True, "size": settings.storage_size}
+        | ({"storageClass": settings.storage_class} if settings.storage_class else {}),
         "nodeSelector": dict(settings.node_selector),
         "resources": settings.resources.as_dict(),
         "gitea": {
@@ -73,7 +58,14 @@ def forgejo_values(
                 # time has passed, so every minute bounds the lag from an upstream
                 # push to its sync at the mirror's interval plus one minute.
                 "cron.update_mirrors": {"SCHEDULE": "@every 1m", "NO_SUCCESS_NOTICE": True},
-                "server": {"DOMAIN": settings.hostname, "ROOT_URL": settings.url, **_ssh(settings)},
+                # The rootless image starts an SSH server and advertises ssh:// clone URLs unless told otherwise; the
+                # HTTP-only gateway cannot serve them, so both are off unless `sshEnabled` says the Service is exposed.
+                "server": {"DOMAIN": settings.hostname, "ROOT_URL": settings.url}
+                | (
+                    {"START_SSH_SERVER": True, "DISABLE_SSH": False, "SSH_DOMAIN": settings.hostname}
+                    if settings.ssh_enabled
+                    else {"START_SSH_SERVER": False, "DISABLE_SSH": True}
+                ),
                 "service": {"DISABLE_REGISTRATION": True},
                 "database": {"DB_TYPE": "sqlite3"},
             },

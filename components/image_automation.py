@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import common_labels, object_meta
+from components.cluster import metadata
 from components.config import ImageAutomationConfig, Settings
 
 API_VERSION = "image.toolkit.fluxcd.io/v1"
@@ -20,8 +20,6 @@ SORTABLE_TAG = r"^(?P<ts>[0-9]{8}T[0-9]{6}Z)-[0-9a-f]{7,40}$"
 
 
 class ImageAutomation(pulumi.ComponentResource):
-    """ImageRepository and ImagePolicy (image.toolkit.fluxcd.io/v1) in Flux's namespace, named after the image."""
-
     def __init__(
         self,
         name: str,
@@ -32,8 +30,7 @@ class ImageAutomation(pulumi.ComponentResource):
         super().__init__("goldentooth:index:ImageAutomation", name, None, opts)
         # An image name's last path segment with '_' (which Kubernetes names refuse) as '-' is a valid object name.
         object_name = settings.image_name.rpartition("/")[2].replace("_", "-")
-        metadata = object_meta(object_name, automation.namespace, common_labels("image-automation"))
-        children = pulumi.ResourceOptions(parent=self)
+        meta = metadata(object_name, automation.namespace, "image-automation")
         # The registry's private CA through certSecretRef (key ca.crt), never spec.insecure.
         repository = {
             "image": settings.image_repository,
@@ -51,9 +48,9 @@ class ImageAutomation(pulumi.ComponentResource):
                 f"{name}-{kind.removeprefix('Image').lower()}",
                 api_version=API_VERSION,
                 kind=kind,
-                metadata=metadata,
+                metadata=meta,
                 spec=spec,
-                opts=children,
+                opts=pulumi.ResourceOptions(parent=self),
             )
         # As the marker names it: # {"$imagepolicy": "<namespace>:<name>"}
         self.policy: pulumi.Output[str] = pulumi.Output.from_input(f"{automation.namespace}:{object_name}")

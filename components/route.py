@@ -1,22 +1,19 @@
-"""The HTTPRoute that publishes Forgejo through the cluster's shared gateway."""
+"""The HTTPRoute (gateway.networking.k8s.io/v1) that publishes Forgejo through the cluster's shared gateway.
+
+TLS ends at the gateway, so the backend is the chart's plain-HTTP Service. The gateway's certificate must cover the
+host name: the stack exports ``tls_dns_names`` for the stack that owns that certificate.
+"""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import common_labels, object_meta
+from components.cluster import metadata
 from components.config import Settings
 
 
 class GatewayRoute(pulumi.ComponentResource):
-    """An HTTPRoute (gateway.networking.k8s.io/v1) from the host name to the chart's HTTP Service.
-
-    TLS ends at the gateway, so the backend is the chart's plain-HTTP service.
-    The gateway's certificate must cover the host name: the stack exports
-    ``tls_dns_names`` for the stack that owns that certificate.
-    """
-
     def __init__(
         self,
         name: str,
@@ -27,13 +24,12 @@ class GatewayRoute(pulumi.ComponentResource):
     ) -> None:
         super().__init__("goldentooth:index:GatewayRoute", name, None, opts)
         gateway = settings.gateway
-        # CustomResource passes spec through untouched: the keys must be the
-        # CRD's own camelCase names, not snake_case.
+        # CustomResource passes spec through untouched: the keys must be the CRD's own camelCase names.
         k8s.apiextensions.CustomResource(
             f"{name}-route",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
-            metadata=object_meta(name=name, namespace=settings.server_namespace, labels=common_labels("route")),
+            metadata=metadata(name, settings.server_namespace, "route"),
             spec={
                 "parentRefs": [
                     {"name": gateway.name, "namespace": gateway.namespace, "sectionName": gateway.section_name}

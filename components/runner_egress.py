@@ -11,13 +11,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import PART_OF, common_labels, object_meta
+from components.cluster import PART_OF, metadata
 from components.config import Settings
 from components.naming import CHART_NAME
 
 POLICY_NAME = "forgejo-runner-egress"
-# Every runner Deployment's pods carry these (common_labels("runner")); one policy fences them all, and in the
-# shared layout not the Forgejo pod beside them.
+# Every runner Deployment's pods carry these (their metadata's component is "runner"); one policy fences them all,
+# and in the shared layout not the Forgejo pod beside them.
 RUNNER_PODS = {"app.kubernetes.io/component": "runner", "app.kubernetes.io/part-of": PART_OF}
 # CoreDNS answers as k8s-app=kube-dns; a NodeLocal DNSCache on the pod network (goldentooth's, behind Cilium's
 # LocalRedirectPolicy) as k8s-app=node-local-dns. A hostNetwork cache at 169.254.20.10 needs allowCidrs.
@@ -73,7 +73,7 @@ class RunnerEgress(pulumi.ComponentResource):
         if settings.runner_egress.enabled:
             policy = k8s.networking.v1.NetworkPolicy(
                 f"{name}-policy",
-                metadata=object_meta(POLICY_NAME, settings.runner_namespace, common_labels("runner-egress")),
+                metadata=metadata(POLICY_NAME, settings.runner_namespace, "runner-egress"),
                 spec=k8s.networking.v1.NetworkPolicySpecArgs(
                     pod_selector=Selector(match_labels=RUNNER_PODS),
                     policy_types=["Ingress", "Egress"],
