@@ -85,8 +85,7 @@ class PerFieldDefaults:
         return {**value, **{key: merged[key] for key in merged if isinstance(value.get(key, {}), dict)}}
 
 
-def _defaults(cpu: tuple[str, str], memory: tuple[str, str]) -> BeforeValidator:
-    """Per-field defaults of Resources: (request, limit) of each."""
+def _defaults(cpu: tuple[str, str], memory: tuple[str, str]) -> BeforeValidator:  # (request, limit) of each
     defaults = {"requests": {"cpu": cpu[0], "memory": memory[0]}, "limits": {"cpu": cpu[1], "memory": memory[1]}}
     return BeforeValidator(PerFieldDefaults(defaults))
 
@@ -101,8 +100,7 @@ _GROUP_NAME = v.first(lambda n: f"{n!r} would name the group's Secret like the s
                       "choose another name" if n == "registration" else None, v.DNS_LABEL)  # fmt: skip
 
 
-def label_name(label: str) -> str:
-    """What `runs-on` matches, case-insensitively."""
+def label_name(label: str) -> str:  # what `runs-on` matches, case-insensitively
     return label.partition(":")[0].lower()
 
 
@@ -113,17 +111,7 @@ class RunnerGroup(v.Model):
     name: Annotated[str, v.rule(_GROUP_NAME)]
     labels: v.RunnerLabels
     capacity: v.Capacity = 1
-    architecture: Annotated[
-        str,
-        v.rule(
-            lambda a: (
-                None
-                if a in ARCHITECTURES
-                else f"{a!r} is not one of {', '.join(ARCHITECTURES)} (the node label {ARCH_LABEL})"
-            ),
-            blank=True,
-        ),
-    ] = ""
+    architecture: Annotated[str, v.one_of(*ARCHITECTURES, why=f" (the node label {ARCH_LABEL})", blank=True)] = ""
     node_selector: v.NodeSelector = Field(default_factory=dict)
     resources: RunnerResources = Field(default_factory=dict, validate_default=True)
     dind_resources: DindResources = Field(default_factory=dict, validate_default=True)
@@ -134,25 +122,16 @@ class RunnerGroup(v.Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> RunnerGroup:
-        problems: list[tuple[tuple[str | int, ...], str]] = []
-        if self.architecture and self.node_selector.get(ARCH_LABEL, self.architecture) != self.architecture:
-            problems.append(
-                (
-                    (("nodeSelector", ARCH_LABEL)),
-                    f"is {self.node_selector[ARCH_LABEL]!r}, but "
-                    f"architecture is {self.architecture!r}; no node has both (keep one of them)",
-                )
-            )
-        if self.docker_cache_size and self.replicas > 1:
-            problems.append(
-                (
-                    ("replicas",),
-                    f"is {self.replicas} with a Docker cache: its ReadWriteOnce claim holds "
-                    "one daemon's /var/lib/docker, which a second pod can neither mount nor share",
-                )
-            )
-        if self.docker_cache_storage_class and not self.docker_cache_size:
-            problems.append((("dockerCacheStorageClass",), "is set but dockerCacheSize is empty (cache off)"))
+        arch = self.node_selector.get(ARCH_LABEL, self.architecture)
+        problems = [(where, why) for where, why, refused in (
+            (("nodeSelector", ARCH_LABEL), f"is {arch!r}, but architecture is {self.architecture!r}; no node has both "
+             "(keep one of them)", self.architecture and arch != self.architecture),
+            (("replicas",), f"is {self.replicas} with a Docker cache: its ReadWriteOnce claim holds one daemon's "
+             "/var/lib/docker, which a second pod can neither mount nor share", self.docker_cache_size and
+             self.replicas > 1),
+            (("dockerCacheStorageClass",), "is set but dockerCacheSize is empty (cache off)",
+             self.docker_cache_storage_class and not self.docker_cache_size),
+        ) if refused]  # fmt: skip
         if problems:
             raise v.refusal(*problems)
         return self
@@ -185,8 +164,6 @@ class Gateway(v.Model):
 
 
 class KeyRef(v.Model):
-    """One key of a Secret or a ConfigMap."""
-
     secret_name: v.OptionalDnsSubdomain = ""
     config_map_name: v.OptionalDnsSubdomain = ""
     key: v.ConfigKey = "ca.crt"
@@ -262,8 +239,6 @@ _TLS_MODE_WHY = (
     " (there is no mode that edits an existing cert-manager Certificate: its dnsNames list is atomic, so a patch "
     "would own the whole list and deleting the patch would reset it)"
 )
-
-
 _RELATED = (
     "fullname_override", "release_name", "existing_claim", "namespace_layout", "runner_namespace",
     "server_pod_security", "runner_docker_cache_storage_class", "mirrors", "forgejo_ca_from", "forgejo_insecure",
