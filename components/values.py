@@ -11,7 +11,7 @@ import difflib
 import ipaddress
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, get_args
 from urllib.parse import urlsplit
@@ -105,9 +105,22 @@ def validation_problems(error: ValidationError, model: type[BaseModel]) -> list[
     return problems
 
 
-def refusal(*problems: tuple[tuple[str | int, ...], str]) -> PydanticCustomError:
-    """Problems found below the value being validated: each (path under its key, reason)."""
-    return PydanticCustomError("refused", "{reason}", {"reason": problems[0][1], "problems": problems})
+Problems = Sequence[tuple[tuple[str | int, ...], str]]  # found below the value being validated: (path under it, reason)
+
+
+def refuse(problems: Problems) -> None:
+    if problems:
+        raise PydanticCustomError("refused", "{reason}", {"reason": problems[0][1], "problems": problems})
+
+
+def repeats(keys: list[Any]) -> list[tuple[int, int]]:
+    """(index, index of its first occurrence) of every key seen before; None is no key."""
+    first: dict[Any, int] = {}
+    return [(i, first[key]) for i, key in enumerate(keys) if key is not None and first.setdefault(key, i) != i]
+
+
+def label_name(label: str) -> str:  # what `runs-on` matches, case-insensitively
+    return label.partition(":")[0].lower()
 
 
 def rule(reason: Callable[[Any], str | None], *, blank: bool = False) -> AfterValidator:
@@ -261,19 +274,19 @@ def _runner_label(value: str) -> str | None:
 
 
 def _runner_labels(labels: list[str]) -> list[str]:
-    # Jobs pick a runner by label name, compared case-insensitively: one image per name.
     if not labels:
         raise ValueError("needs at least one label, e.g. 'ubuntu-latest:docker://node:20-bookworm'")
-    first_at: dict[str, int] = {}
-    problems = []
-    for index, label in enumerate(labels):
-        name = label.partition(":")[0]
-        if (at := first_at.setdefault(name.lower(), index)) != index:
-            kind = "the same label" if labels[at] == label else "another image"
-            problems.append(((index,), f"names {name!r} again with {kind} (runnerLabels[{at}] has it already); "
-                             "give each label its own name"))  # fmt: skip
-    if problems:
-        raise refusal(*problems)
+    refuse(
+        [
+            (
+                (i,),
+                f"names {labels[i].partition(':')[0]!r} again with "
+                f"{'the same label' if labels[at] == labels[i] else 'another image'} (runnerLabels[{at}] has it "
+                "already); give each label its own name",
+            )
+            for i, at in repeats([label_name(x) for x in labels])
+        ]
+    )
     return labels
 
 
