@@ -20,7 +20,6 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from components import naming
 from components import values as v
@@ -58,14 +57,13 @@ class Resources(v.Model):
 
     @model_validator(mode="after")
     def _request_within_limit(self) -> Resources:
-        problems = []
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         for name in ("cpu", "memory"):
             request, limit = getattr(self.requests, name), getattr(self.limits, name)
             if request and limit and (v.parse_quantity(request) or 0) > (v.parse_quantity(limit) or 0):
                 reason = f"{request} is more than the limit {limit}; Kubernetes refuses a request above its limit"
                 problems.append((("requests", name), reason))
-        if problems:
-            raise v.refusal(*problems)
+        v.refuse(problems)
         return self
 
     def as_dict(self) -> dict[str, dict[str, str]]:
@@ -85,8 +83,7 @@ class PerFieldDefaults:
         return {**value, **{key: merged[key] for key in merged if isinstance(value.get(key, {}), dict)}}
 
 
-def _defaults(cpu: tuple[str, str], memory: tuple[str, str]) -> BeforeValidator:
-    """Per-field defaults of Resources: (request, limit) of each."""
+def _defaults(cpu: tuple[str, str], memory: tuple[str, str]) -> BeforeValidator:  # (request, limit) of each
     defaults = {"requests": {"cpu": cpu[0], "memory": memory[0]}, "limits": {"cpu": cpu[1], "memory": memory[1]}}
     return BeforeValidator(PerFieldDefaults(defaults))
 
@@ -101,11 +98,6 @@ _GROUP_NAME = v.first(lambda n: f"{n!r} would name the group's Secret like the s
                       "choose another name" if n == "registration" else None, v.DNS_LABEL)  # fmt: skip
 
 
-def label_name(label: str) -> str:
-    """What `runs-on` matches, case-insensitively."""
-    return label.partition(":")[0].lower()
-
-
 class RunnerGroup(v.Model):
     """One kind of runner (README: "Runner groups"): a Deployment of identical pods with its own labels, shared secret
     and registration. The flat keys (runnerName, runnerLabels, ...) are the first group; ``runnerGroups`` adds more."""
@@ -113,17 +105,7 @@ class RunnerGroup(v.Model):
     name: Annotated[str, v.rule(_GROUP_NAME)]
     labels: v.RunnerLabels
     capacity: v.Capacity = 1
-    architecture: Annotated[
-        str,
-        v.rule(
-            lambda a: (
-                None
-                if a in ARCHITECTURES
-                else f"{a!r} is not one of {', '.join(ARCHITECTURES)} (the node label {ARCH_LABEL})"
-            ),
-            blank=True,
-        ),
-    ] = ""
+    architecture: Annotated[str, v.one_of(*ARCHITECTURES, why=f" (the node label {ARCH_LABEL})", blank=True)] = ""
     node_selector: v.NodeSelector = Field(default_factory=dict)
     resources: RunnerResources = Field(default_factory=dict, validate_default=True)
     dind_resources: DindResources = Field(default_factory=dict, validate_default=True)
@@ -134,27 +116,17 @@ class RunnerGroup(v.Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> RunnerGroup:
-        problems: list[tuple[tuple[str | int, ...], str]] = []
-        if self.architecture and self.node_selector.get(ARCH_LABEL, self.architecture) != self.architecture:
-            problems.append(
-                (
-                    (("nodeSelector", ARCH_LABEL)),
-                    f"is {self.node_selector[ARCH_LABEL]!r}, but "
-                    f"architecture is {self.architecture!r}; no node has both (keep one of them)",
-                )
-            )
-        if self.docker_cache_size and self.replicas > 1:
-            problems.append(
-                (
-                    ("replicas",),
-                    f"is {self.replicas} with a Docker cache: its ReadWriteOnce claim holds "
-                    "one daemon's /var/lib/docker, which a second pod can neither mount nor share",
-                )
-            )
-        if self.docker_cache_storage_class and not self.docker_cache_size:
-            problems.append((("dockerCacheStorageClass",), "is set but dockerCacheSize is empty (cache off)"))
-        if problems:
-            raise v.refusal(*problems)
+        arch = self.node_selector.get(ARCH_LABEL, self.architecture)
+        problems = [(where, why) for where, why, refused in (
+            (("nodeSelector", ARCH_LABEL), f"is {arch!r}, but architecture is {self.architecture!r}; no node has both "
+             "(keep one of them)", self.architecture and arch != self.architecture),
+            (("replicas",), f"is {self.replicas} with a Docker cache: its ReadWriteOnce claim holds one daemon's "
+             "/var/lib/docker, which a second pod can neither mount nor share", self.docker_cache_size and
+             self.replicas > 1),
+            (("dockerCacheStorageClass",), "is set but dockerCacheSize is empty (cache off)",
+             self.docker_cache_storage_class and not self.docker_cache_size),
+        ) if refused]  # fmt: skip
+        v.refuse(problems)
         return self
 
     @property
@@ -162,20 +134,22 @@ class RunnerGroup(v.Model):
         return {**self.node_selector, **({ARCH_LABEL: self.architecture} if self.architecture else {})}
 
 
-def _across_groups(groups: list[RunnerGroup], data: dict[str, Any]) -> PydanticCustomError | None:
-    """A name, and a label name, belong to one group: runnerName and runnerLabels are the first group's."""
-    names = {data["runner_name"]: "runnerName"} if "runner_name" in data else {}
-    labels = {label_name(label): f"runnerLabels[{j}]" for j, label in enumerate(data.get("runner_labels", ()))}
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    for i, group in enumerate(groups):
-        if (first := names.setdefault(group.name, f"runnerGroups[{i}].name")) != f"runnerGroups[{i}].name":
-            problems.append(((i, "name"), f"{group.name!r} is already the name of {first}; give each group its own"))
-        for j, label in enumerate(group.labels):
-            where = f"runnerGroups[{i}].labels[{j}]"
-            if (first := labels.setdefault(label_name(label), where)) != where:
-                problems.append(((i, "labels", j), f"names {label.partition(':')[0]!r}, which {first} names already; "
-                                 "a job picks a runner by label name, so each name belongs to one group"))  # fmt: skip
-    return v.refusal(*problems) if problems else None
+def _across_groups(groups: list[RunnerGroup], data: dict[str, Any]) -> v.Problems:
+    """A name, and a label name, belong to one group: runnerName and runnerLabels are the first group's (their own
+    repeats are refused by their own rules, so a repeat is always a group's)."""
+    names: list[tuple[tuple[str | int, ...], str, str]] = [((), "runnerName", data.get("runner_name", ""))]
+    names += [((i, "name"), f"runnerGroups[{i}].name", group.name) for i, group in enumerate(groups)]
+    labels: list[tuple[tuple[str | int, ...], str, str]] = [
+        ((), f"runnerLabels[{j}]", label) for j, label in enumerate(data.get("runner_labels", ()))
+    ]
+    labels += [((i, "labels", j), f"runnerGroups[{i}].labels[{j}]", label)
+               for i, group in enumerate(groups) for j, label in enumerate(group.labels)]  # fmt: skip
+    return [(names[i][0], f"{names[i][2]!r} is already the name of {names[at][1]}; give each group its own")
+            for i, at in v.repeats([name for *_, name in names])] + [
+        (labels[i][0], f"names {labels[i][2].partition(':')[0]!r}, which {labels[at][1]} names already; a job picks "
+         "a runner by label name, so each name belongs to one group")
+        for i, at in v.repeats([v.label_name(label) for *_, label in labels])
+    ]  # fmt: skip
 
 
 class Gateway(v.Model):
@@ -185,8 +159,6 @@ class Gateway(v.Model):
 
 
 class KeyRef(v.Model):
-    """One key of a Secret or a ConfigMap."""
-
     secret_name: v.OptionalDnsSubdomain = ""
     config_map_name: v.OptionalDnsSubdomain = ""
     key: v.ConfigKey = "ca.crt"
@@ -262,8 +234,6 @@ _TLS_MODE_WHY = (
     " (there is no mode that edits an existing cert-manager Certificate: its dnsNames list is atomic, so a patch "
     "would own the whole list and deleting the patch would reset it)"
 )
-
-
 _RELATED = (
     "fullname_override", "release_name", "existing_claim", "namespace_layout", "runner_namespace",
     "server_pod_security", "runner_docker_cache_storage_class", "mirrors", "forgejo_ca_from", "forgejo_insecure",
@@ -271,7 +241,7 @@ _RELATED = (
 )  # fmt: skip
 
 
-def _relations(field: str, value: Any, data: dict[str, Any]) -> str | PydanticCustomError | None:
+def _relations(field: str, value: Any, data: dict[str, Any]) -> str | v.Problems | None:
     match field:
         case "fullname_override" if value:
             return v.service_name_problem("", value)
@@ -288,19 +258,19 @@ def _relations(field: str, value: Any, data: dict[str, Any]) -> str | PydanticCu
             return (f"is the same as serverNamespace ({value!r}); with namespaceLayout 'separate' choose another "
                     "name, or set namespaceLayout to 'shared'")  # fmt: skip
         case "server_pod_security" if value.enforce == "restricted":  # the chart's init containers set no seccomp
-            return v.refusal((("enforce",), "'restricted' refuses the chart's pods (no seccompProfile or "
-                              "runAsNonRoot); enforce 'baseline' and warn/audit 'restricted'"))  # fmt: skip
+            return [(("enforce",), "'restricted' refuses the chart's pods (no seccompProfile or runAsNonRoot); "
+                     "enforce 'baseline' and warn/audit 'restricted'")]  # fmt: skip
         case "server_pod_security" if data.get("namespace_layout") == "shared" and value.enforce != "privileged":
-            return v.refusal((("enforce",), f"is {value.enforce!r}, but namespaceLayout 'shared' runs the privileged "
-                              "Docker-in-Docker runner in the server namespace; set enforce to 'privileged' or use "
-                              "namespaceLayout 'separate'"))  # fmt: skip
+            return [(("enforce",), f"is {value.enforce!r}, but namespaceLayout 'shared' runs the privileged "
+                     "Docker-in-Docker runner in the server namespace; set enforce to 'privileged' or use "
+                     "namespaceLayout 'separate'")]  # fmt: skip
         case "runner_docker_cache_storage_class" if value and data.get("runner_docker_cache_size") == "":
             return "is set but runnerDockerCacheSize is empty (cache off)"
         case "mirrors":  # Forgejo compares names case-insensitively, and so do the resource names
-            first: dict[str, int] = {}
-            again = [(i, m.full_name) for i, m in enumerate(value) if first.setdefault(m.full_name.lower(), i) != i]
-            return v.refusal(*(((i, ), f"mirrors {name} again (already mirrors[{first[name.lower()]}])")
-                               for i, name in again)) if again else None  # fmt: skip
+            return [
+                ((i,), f"mirrors {value[i].full_name} again (already mirrors[{at}])")
+                for i, at in v.repeats([mirror.full_name.lower() for mirror in value])
+            ]
         case "forgejo_ca_from" if value and data.get("forgejo_ca_bundle"):
             return "is set together with forgejoCaBundle; keep one of them (`pulumi config rm` the other)"
         case "forgejo_insecure" if value and (data.get("forgejo_ca_bundle") or data.get("forgejo_ca_from")):
@@ -313,26 +283,20 @@ def _relations(field: str, value: Any, data: dict[str, Any]) -> str | PydanticCu
             return "needs imageRegistry and imageName: the image Flux watches is <imageRegistry>/<imageName>"
         case "mirror_upstream_tokens" if value and "mirrors" in data:
             strays = sorted(set(value) - {mirror.full_name for mirror in data["mirrors"]})
-            return v.refusal(*(((), f"has a token for {name!r}, which is not a configured mirror")
-                               for name in strays)) if strays else None  # fmt: skip
+            return [((), f"has a token for {name!r}, which is not a configured mirror") for name in strays]
         case "api_tokens":  # names are unique per user in Forgejo; one Secret has one writer
             return _token_clashes(value, data.get("admin_username", ""))
     return None
 
 
-def _token_clashes(tokens: list[ApiTokenConfig], admin: str) -> PydanticCustomError | None:
-    seen: dict[tuple[str, ...], int] = {}
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    for index, token in enumerate(tokens):
-        user = token.user or admin
-        at = seen.setdefault(("token", user.lower(), token.name), index)
-        if at != index:
-            problems.append(((index, "name"), f"names {user}'s token {token.name!r} again (already apiTokens[{at}])"))
-        where = token.secret
-        if where and (at := seen.setdefault(("secret", where.namespace, where.name), index)) != index:
-            problems.append(((index, "secret"), f"writes Secret {where.namespace}/{where.name} again (already "
-                             f"apiTokens[{at}]); give each token its own Secret"))  # fmt: skip
-    return v.refusal(*problems) if problems else None
+def _token_clashes(tokens: list[ApiTokenConfig], admin: str) -> v.Problems:
+    users = [token.user or admin for token in tokens]
+    secrets = [f"{t.secret.namespace}/{t.secret.name}" if t.secret else None for t in tokens]
+    return [((i, "name"), f"names {users[i]}'s token {tokens[i].name!r} again (already apiTokens[{at}])")
+            for i, at in v.repeats([(user.lower(), token.name) for user, token in zip(users, tokens, strict=True)])] + [
+        ((i, "secret"), f"writes Secret {secrets[i]} again (already apiTokens[{at}]); give each token its own Secret")
+        for i, at in v.repeats(secrets)
+    ]  # fmt: skip
 
 
 class Settings(v.Model):
@@ -399,8 +363,7 @@ class Settings(v.Model):
         """The rules that relate a key to keys before it (absent from ``info.data`` when they failed their own)."""
         if isinstance(reason := _relations(str(info.field_name), value, info.data), str):
             raise ValueError(reason)
-        if reason is not None:
-            raise reason
+        v.refuse(reason or [])
         return value
 
     @model_validator(mode="after")

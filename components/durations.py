@@ -8,67 +8,46 @@ float64) because PyPI's ``goduration`` 0.1.0 is not exact: it takes any Unicode 
 
 from __future__ import annotations
 
+import re
+
 _UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 MAX_NANOSECONDS = 2**63 - 1  # Go's maximum Duration: 2562047h47m16.854775807s
-_DIGITS = "0123456789"
+# One element: digits before or after the point, and a unit (Go's unit is the run up to the next digit or '.').
+_ELEMENT = r"(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))(ns|us|µs|μs|ms|s|m|h)"
 
 
 class DurationError(ValueError):
     """A string that Go's time.ParseDuration refuses, or a negative duration (never meant here)."""
 
 
-def _digits(text: str, start: int) -> int:
-    end = start
-    while end < len(text) and text[end] in _DIGITS:
-        end += 1
-    return end
-
-
 def parse_duration(text: str) -> int:
     """The duration in nanoseconds. "0" is the only value without a unit; a sign is refused (nothing here is
     negative, and "+5m" is a typo more often than not)."""
-    invalid = DurationError(
-        f"{text!r} is not a Go duration: use non-negative numbers with units ns, us, ms, s, m or h, such as '5m', "
-        "'1h30m' or '0'"
-    )
     if text == "0":
         return 0
-    if not isinstance(text, str) or not text or text[0] in "+-":
-        raise invalid
-    total, position = 0, 0
-    while position < len(text):
-        end = _digits(text, position)
-        whole = int(text[position:end] or "0")
-        pre = end > position
-        fraction, scale, post = 0, 1.0, False
-        if end < len(text) and text[end] == ".":
-            start = end + 1
-            end = _digits(text, start)
-            post = end > start
-            for digit in text[start:end]:  # Go stops adding precision before the fraction overflows
-                if fraction > (2**63 - 1) // 10 or fraction * 10 + int(digit) > 2**63:
-                    break
-                fraction, scale = fraction * 10 + int(digit), scale * 10
-        unit_end = end
-        while unit_end < len(text) and text[unit_end] not in _DIGITS + ".":
-            unit_end += 1
-        unit = _UNITS.get(text[end:unit_end])
-        if not (pre or post) or unit is None:
-            raise invalid
-        total += whole * unit + (int(fraction * (unit / scale)) if fraction else 0)
+    if not isinstance(text, str) or not re.fullmatch(f"(?:{_ELEMENT})+", text):
+        raise DurationError(
+            f"{text!r} is not a Go duration: use non-negative numbers with units ns, us, ms, s, m or h, such as "
+            "'5m', '1h30m' or '0'"
+        )
+    total = 0
+    for whole, fraction, bare, unit in re.findall(_ELEMENT, text):
+        digits, scale = 0, 1.0
+        for digit in fraction or bare:  # Go stops adding precision before the fraction overflows
+            if digits > (2**63 - 1) // 10 or digits * 10 + int(digit) > 2**63:
+                break
+            digits, scale = digits * 10 + int(digit), scale * 10
+        total += int(whole or 0) * _UNITS[unit] + (int(digits * (_UNITS[unit] / scale)) if digits else 0)
         if total > MAX_NANOSECONDS:  # Go refuses this element's overflow, or the sum's: the same strings
             raise DurationError(f"{text!r} is longer than Go's longest duration, 2562047h47m16.854775807s")
-        position = unit_end
     return total
 
 
 def format_duration(nanoseconds: int) -> str:
     """Go's canonical ``Duration.String()``: 300s -> '5m0s', 1500ns -> '1.5µs'."""
     if nanoseconds < 10**9:
-        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
-            if nanoseconds >= size:
-                return f"{_in_units(nanoseconds, size)}{unit}"
-        return "0s"
+        size, unit = next(((s, u) for s, u in ((10**6, "ms"), (10**3, "µs"), (1, "ns")) if nanoseconds >= s), (1, "s"))
+        return f"{_in_units(nanoseconds, size)}{unit}"
     hours, rest = divmod(nanoseconds, _UNITS["h"])
     minutes, rest = divmod(rest, _UNITS["m"])
     seconds = f"{_in_units(rest, 10**9)}s"
@@ -81,5 +60,4 @@ def _in_units(nanoseconds: int, size: int) -> str:
 
 
 def same_duration(left: str, right: str) -> bool:
-    """True when both strings parse to the same length of time ("5m" == "5m0s")."""
     return parse_duration(left) == parse_duration(right)

@@ -20,34 +20,22 @@ EXACT_VERSION = re.compile(
 )
 
 
-def is_exact_version(value: object) -> bool:
-    """One exact semantic version, no range and no ``v`` prefix: `pulumi up` installs what review saw."""
+def is_exact_version(value: object) -> bool:  # no range, no ``v`` prefix: `pulumi up` installs what review saw
     return isinstance(value, str) and EXACT_VERSION.fullmatch(value) is not None
 
 
-def chart_reference(source: str) -> str:
-    """What Helm installs: the chart ``forgejo`` in an OCI repository, or a local directory or .tgz as it is."""
+def chart_reference(source: str) -> str:  # the chart in an OCI repository, or a local directory or .tgz as it is
     return f"{source.rstrip('/')}/{CHART_NAME}" if source.startswith("oci://") else source
 
 
 def chart_fullname(release_name: str, fullname_override: str = "", chart_name: str = CHART_NAME) -> str:
-    """The chart's ``forgejo.fullname`` helper (templates/_helpers.tpl).
-
-    fullnameOverride wins; a release name that contains the chart name is used as is; otherwise
-    ``<release>-<chart>``; cut to 63 characters with one trailing dash removed (Helm's trunc/trimSuffix). Flux
-    names its releases ``<targetNamespace>-<name>``: that is how the seed's release became ``forgejo-forgejo``.
-    """
-    if fullname_override:
-        name = fullname_override
-    elif chart_name in release_name:
-        name = release_name
-    else:
-        name = f"{release_name}-{chart_name}"
+    """The chart's ``forgejo.fullname`` helper (templates/_helpers.tpl), cut as Helm's trunc/trimSuffix cut it. Flux
+    names its releases ``<targetNamespace>-<name>``: that is how the seed's release became ``forgejo-forgejo``."""
+    name = fullname_override or (release_name if chart_name in release_name else f"{release_name}-{chart_name}")
     return name[:63].removesuffix("-")
 
 
-def http_service_name(release_name: str, fullname_override: str = "") -> str:
-    """The chart's HTTP Service (templates/gitea/http-svc.yaml): ``<fullname>-http``."""
+def http_service_name(release_name: str, fullname_override: str = "") -> str:  # templates/gitea/http-svc.yaml
     return f"{chart_fullname(release_name, fullname_override)}-http"
 
 

@@ -1,9 +1,8 @@
 """The settings models' base, their error wording, and value types with the rule of the tool that would refuse them.
 
-Kubernetes (names, labels, quantities), Helm (release names, versions), Forgejo (user names, e-mail), Docker
-(image references), git (ref names) and Go (durations). A rule returns the reason a value is refused, or None;
-the loader prefixes the Pulumi key. Reasons never repeat a value that may be a secret. Patterns are whole-string
-matches with ASCII classes: a search with ``$`` lets "forgejo\\n" through, and ``\\d`` takes any Unicode digit.
+A rule returns the reason a value is refused, or None; the loader prefixes the Pulumi key. Reasons never repeat a
+value that may be a secret. Patterns are whole-string matches with ASCII classes: a search with ``$`` lets
+"forgejo\\n" through, and ``\\d`` takes any Unicode digit.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import difflib
 import ipaddress
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, get_args
 from urllib.parse import urlsplit
@@ -54,13 +53,11 @@ class Model(BaseModel):
                               validate_by_name=True, validate_by_alias=True)  # fmt: skip
 
 
-def key_path(loc: tuple[str | int, ...]) -> str:
-    """``("mirrors", 0, "interval")`` -> ``mirrors[0].interval``."""
+def key_path(loc: tuple[str | int, ...]) -> str:  # ("mirrors", 0, "interval") -> mirrors[0].interval
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
 
 
 def _field_at(model: type[BaseModel] | None, loc: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, Any]:
-    """The model a location ends in, and the field it names last."""
     field = None
     for part in (part for part in loc if isinstance(part, str)):
         field = next((f for name, f in (model.model_fields if model else {}).items() if part in (name, f.alias)), None)
@@ -108,13 +105,26 @@ def validation_problems(error: ValidationError, model: type[BaseModel]) -> list[
     return problems
 
 
-def refusal(*problems: tuple[tuple[str | int, ...], str]) -> PydanticCustomError:
-    """Problems found below the value being validated: each (path under its key, reason)."""
-    return PydanticCustomError("refused", "{reason}", {"reason": problems[0][1], "problems": problems})
+Problems = Sequence[tuple[tuple[str | int, ...], str]]  # found below the value being validated: (path under it, reason)
+
+
+def refuse(problems: Problems) -> None:
+    if problems:
+        raise PydanticCustomError("refused", "{reason}", {"reason": problems[0][1], "problems": problems})
+
+
+def repeats(keys: list[Any]) -> list[tuple[int, int]]:
+    """(index, index of its first occurrence) of every key seen before; None is no key."""
+    first: dict[Any, int] = {}
+    return [(i, first[key]) for i, key in enumerate(keys) if key is not None and first.setdefault(key, i) != i]
+
+
+def label_name(label: str) -> str:  # what `runs-on` matches, case-insensitively
+    return label.partition(":")[0].lower()
 
 
 def rule(reason: Callable[[Any], str | None], *, blank: bool = False) -> AfterValidator:
-    """A validator refusing a value for which ``reason`` gives a reason; with ``blank``, "" (not set) passes."""
+    """With ``blank``, "" (not set) passes."""
 
     def validate(value: Any) -> Any:
         if not (blank and value == "") and (why := reason(value)):
@@ -125,7 +135,6 @@ def rule(reason: Callable[[Any], str | None], *, blank: bool = False) -> AfterVa
 
 
 def matching(pattern: str, reason: str) -> Callable[[str], str | None]:
-    """A whole-string match of ``pattern``; ``reason`` may quote the value as ``{v!r}``."""
     compiled = re.compile(pattern, re.ASCII)
     return lambda value: None if compiled.fullmatch(value) else reason.format(v=value)
 
@@ -163,7 +172,6 @@ def _hostname(value: str) -> str | None:
 
 
 def service_name_problem(release_name: str, fullname_override: str) -> str | None:
-    """Why the chart's <fullname>-http Service would be an invalid name, or None."""
     name = naming.http_service_name(release_name, fullname_override)
     if re.fullmatch(_LABEL, name):
         return None
@@ -173,7 +181,7 @@ def service_name_problem(release_name: str, fullname_override: str) -> str | Non
 
 
 def _image_tag(version: str) -> str | None:
-    """The server image is <version>-rootless: these would make a tag that does not exist."""
+    # The server image is <version>-rootless: these would make a tag that does not exist.
     if "+" in version:
         return f"{version!r} has build metadata ('+'), which an image tag cannot carry; use e.g. '13.0.3'"
     if version.endswith("-rootless"):
@@ -218,12 +226,11 @@ def parse_quantity(value: str) -> int | None:
 
 def _quantity(floor: int, ceiling: int, refused: str) -> Callable[[str], str | None]:
     def reason(value: str) -> str | None:
-        nanos = parse_quantity(value)
-        if nanos is None:
+        if (nanos := parse_quantity(value)) is None:
             return f"{value!r} is not a Kubernetes quantity such as '500m', '1', '256Mi' or '10Gi'"
         if nanos == 0:
             return f"{value!r} must be greater than zero"
-        return refused.format(v=value) if not floor <= nanos <= ceiling else None
+        return None if floor <= nanos <= ceiling else refused.format(v=value)
 
     return reason
 
@@ -267,19 +274,19 @@ def _runner_label(value: str) -> str | None:
 
 
 def _runner_labels(labels: list[str]) -> list[str]:
-    """Jobs pick a runner by label name, compared case-insensitively: one image per name."""
     if not labels:
         raise ValueError("needs at least one label, e.g. 'ubuntu-latest:docker://node:20-bookworm'")
-    first_at: dict[str, int] = {}
-    problems = []
-    for index, label in enumerate(labels):
-        name = label.partition(":")[0]
-        if (at := first_at.setdefault(name.lower(), index)) != index:
-            kind = "the same label" if labels[at] == label else "another image"
-            problems.append(((index,), f"names {name!r} again with {kind} (runnerLabels[{at}] has it already); "
-                             "give each label its own name"))  # fmt: skip
-    if problems:
-        raise refusal(*problems)
+    refuse(
+        [
+            (
+                (i,),
+                f"names {labels[i].partition(':')[0]!r} again with "
+                f"{'the same label' if labels[at] == labels[i] else 'another image'} (runnerLabels[{at}] has it "
+                "already); give each label its own name",
+            )
+            for i, at in repeats([label_name(x) for x in labels])
+        ]
+    )
     return labels
 
 
@@ -306,7 +313,7 @@ def _runner_scope(value: str) -> str | None:
 
 
 def single_token(value: str) -> bool:
-    """Non-empty, with no whitespace or control characters (a pasted newline, say)."""
+    # Non-empty, with no whitespace or control characters (a pasted newline, say).
     return bool(value) and value.isprintable() and not any(character.isspace() for character in value)
 
 
@@ -398,8 +405,8 @@ def ca_bundle(value: str) -> str | None:
     return None
 
 
-def one_of(*choices: str, what: str = "one of", why: str = "") -> AfterValidator:
-    return rule(lambda v: None if v in choices else f"{v!r} is not {what} {', '.join(choices)}{why}")
+def one_of(*choices: str, what: str = "one of", why: str = "", blank: bool = False) -> AfterValidator:
+    return rule(lambda v: None if v in choices else f"{v!r} is not {what} {', '.join(choices)}{why}", blank=blank)
 
 
 def _secret(check: Callable[[str], object], reason: str) -> AfterValidator:
@@ -464,10 +471,10 @@ OptionalImageName = Annotated[str, rule(matching(_REPOSITORY, "{v!r} is not an i
                                                  "(lower case, no tag)"), blank=True)]  # fmt: skip
 ConfigKey = Annotated[str, rule(matching(r"(?!\.\.)[-._a-zA-Z0-9]{1,253}(?<!^\.)", "{v!r} is not a Secret or ConfigMap "
                                          "key (letters, digits, '-', '_' and '.', not '.' or '..')"))]  # fmt: skip
-ApiUrl = Annotated[str, rule(first(_url(("https", "http"), "an http(s) URL with a host", "they would be logged; the "
-                                        "program sends them"), _api_url))]  # fmt: skip
-OptionalApiUrl = Annotated[str, rule(first(_url(("https", "http"), "an http(s) URL with a host", "they would be "
-                                              "logged; the program sends them"), _api_url), blank=True)]  # fmt: skip
+_API_URL = first(_url(("https", "http"), "an http(s) URL with a host", "they would be logged; the program sends them"),
+                 _api_url)  # fmt: skip
+ApiUrl = Annotated[str, rule(_API_URL)]
+OptionalApiUrl = Annotated[str, rule(_API_URL, blank=True)]
 CloneAddr = Annotated[str, rule(_url(("https",), "an https:// address with a host (a token for a private upstream must "
                                      "not travel in clear text)", "Forgejo would store them: give a private "
                                      "upstream's token in mirrorUpstreamTokens"))]  # fmt: skip
