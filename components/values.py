@@ -13,10 +13,10 @@ import re
 import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, TypeVar, get_args
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, WrapValidator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -123,11 +123,9 @@ def label_name(label: str) -> str:  # what `runs-on` matches, case-insensitively
     return label.partition(":")[0].lower()
 
 
-def rule(reason: Callable[[Any], str | None], *, blank: bool = False) -> AfterValidator:
-    """With ``blank``, "" (not set) passes."""
-
+def rule(reason: Callable[[Any], str | None]) -> AfterValidator:
     def validate(value: Any) -> Any:
-        if not (blank and value == "") and (why := reason(value)):
+        if why := reason(value):
             raise ValueError(why)
         return value
 
@@ -405,8 +403,8 @@ def ca_bundle(value: str) -> str | None:
     return None
 
 
-def one_of(*choices: str, what: str = "one of", why: str = "", blank: bool = False) -> AfterValidator:
-    return rule(lambda v: None if v in choices else f"{v!r} is not {what} {', '.join(choices)}{why}", blank=blank)
+def one_of(*choices: str, what: str = "one of", why: str = "") -> AfterValidator:
+    return rule(lambda v: None if v in choices else f"{v!r} is not {what} {', '.join(choices)}{why}")
 
 
 def _secret(check: Callable[[str], object], reason: str) -> AfterValidator:
@@ -421,10 +419,10 @@ def _duration(value: str) -> str | None:
     return None
 
 
+_T = TypeVar("_T")
+Blank = Annotated[_T, WrapValidator(lambda value, check: value if value == "" else check(value))]  # "": not set
 DnsLabel = Annotated[str, rule(DNS_LABEL)]
 DnsSubdomain = Annotated[str, rule(DNS_SUBDOMAIN)]
-OptionalDnsLabel = Annotated[str, rule(DNS_LABEL, blank=True)]
-OptionalDnsSubdomain = Annotated[str, rule(DNS_SUBDOMAIN, blank=True)]
 Namespace = Annotated[str, rule(lambda v: f"{v!r} is a namespace Kubernetes keeps for itself; choose another one"
                                 if v in SYSTEM_NAMESPACES else DNS_LABEL(v))]  # fmt: skip
 Hostname = Annotated[str, rule(_hostname)]
@@ -437,7 +435,6 @@ ForgejoName = Annotated[str, rule(FORGEJO_NAME)]
 AdminUsername = Annotated[str, rule(first(_reserved, FORGEJO_NAME))]
 Email = Annotated[str, rule(_email)]
 Bytes = Annotated[str, rule(_BYTES)]
-OptionalBytes = Annotated[str, rule(_BYTES, blank=True)]
 Cpu = Annotated[str, rule(_CPU)]
 _LABEL_NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 NodeSelector = dict[
@@ -458,7 +455,7 @@ FluxInterval = Annotated[str, rule(first(
 ))]  # fmt: skip
 ExactImage = Annotated[str, rule(lambda value: _image(value, exact=True))]
 RunnerLabels = Annotated[list[Annotated[str, rule(_runner_label)]], AfterValidator(_runner_labels)]
-RunnerScope = Annotated[str, rule(_runner_scope, blank=True)]
+RunnerScope = Blank[Annotated[str, rule(_runner_scope)]]
 RepoName = Annotated[str, rule(repo_name)]
 Port = Annotated[int, rule(lambda n: None if 1 <= n <= 65535 else f"{n} is not a TCP port (1-65535)")]
 Capacity = Annotated[
@@ -466,20 +463,17 @@ Capacity = Annotated[
 ]
 Cidr = Annotated[str, rule(_cidr)]
 RegistryHost = Annotated[str, rule(_registry_host)]
-OptionalRegistryHost = Annotated[str, rule(_registry_host, blank=True)]
-OptionalImageName = Annotated[str, rule(matching(_REPOSITORY, "{v!r} is not an image name such as 'goldentooth-mcp' "
-                                                 "(lower case, no tag)"), blank=True)]  # fmt: skip
+ImageName = Annotated[str, rule(matching(_REPOSITORY, "{v!r} is not an image name such as 'goldentooth-mcp' (lower "
+                                         "case, no tag)"))]  # fmt: skip
 ConfigKey = Annotated[str, rule(matching(r"(?!\.\.)[-._a-zA-Z0-9]{1,253}(?<!^\.)", "{v!r} is not a Secret or ConfigMap "
                                          "key (letters, digits, '-', '_' and '.', not '.' or '..')"))]  # fmt: skip
-_API_URL = first(_url(("https", "http"), "an http(s) URL with a host", "they would be logged; the program sends them"),
-                 _api_url)  # fmt: skip
-ApiUrl = Annotated[str, rule(_API_URL)]
-OptionalApiUrl = Annotated[str, rule(_API_URL, blank=True)]
+ApiUrl = Annotated[str, rule(first(_url(("https", "http"), "an http(s) URL with a host", "they would be logged; the "
+                                        "program sends them"), _api_url))]  # fmt: skip
 CloneAddr = Annotated[str, rule(_url(("https",), "an https:// address with a host (a token for a private upstream must "
                                      "not travel in clear text)", "Forgejo would store them: give a private "
                                      "upstream's token in mirrorUpstreamTokens"))]  # fmt: skip
 ChartSource = Annotated[str, rule(_chart_source)]
-OptionalCaBundle = Annotated[str, rule(ca_bundle, blank=True)]
+OptionalCaBundle = Blank[Annotated[str, rule(ca_bundle)]]
 GitRef = Annotated[str, rule(lambda v: f"{v!r} is not a git branch or tag name (no spaces, '..', '~', '^', ':', '?', "
                              "'*', '[', '\\', '@{', leading '/' or '.', trailing '.' or '.lock')"
                              if not v or _GIT_REF_FORBIDDEN.search(v) else None)]  # fmt: skip
