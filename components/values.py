@@ -7,6 +7,7 @@ value that may be a secret. Patterns are whole-string matches with ASCII classes
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import ipaddress
 import re
@@ -158,11 +159,9 @@ FORGEJO_NAME = matching(
 
 def _hostname(value: str) -> str | None:
     """A fully qualified name an HTTPRoute accepts: no IP, no upper case, no wildcard (one ROOT_URL)."""
-    try:
+    with contextlib.suppress(ValueError):
         ipaddress.ip_address(value)
         return f"{value!r} is an IP address; HTTPRoute hostnames must be DNS names"
-    except ValueError:
-        pass
     if re.fullmatch(_SUBDOMAIN, value) and "." in value:
         return None
     return (f"{value!r} is not a fully qualified RFC 1123 host name: use lower-case dot-separated labels of "
@@ -193,17 +192,6 @@ def _reserved(name: str) -> str | None:
     suffixes = ", ".join(RESERVED_USERNAME_SUFFIXES)
     return (f"{name!r} is reserved by Forgejo and refused by the chart's admin setup; choose e.g. 'forgejo_admin' "
             f"(Forgejo reserves its routes' names and names ending in {suffixes})")  # fmt: skip
-
-
-def _email(value: str) -> str | None:
-    """Forgejo's emailRegexp (modules/validation/email.go), no leading '-', and a dot-atom as net/mail parses it."""
-    local = value.partition("@")[0]
-    domain = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
-    atom = r"[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+"
-    if re.fullmatch(rf"{atom}(?:\.{atom})*@{domain}(?:\.{domain})*", value, re.ASCII) and not local.startswith("-"):
-        return None
-    return (f"{value!r} is not an e-mail address Forgejo accepts, such as 'admin@example.net' (ASCII only, no ';', "
-            "not starting with '-')")  # fmt: skip
 
 
 def parse_quantity(value: str) -> int | None:
@@ -274,17 +262,10 @@ def _runner_label(value: str) -> str | None:
 def _runner_labels(labels: list[str]) -> list[str]:
     if not labels:
         raise ValueError("needs at least one label, e.g. 'ubuntu-latest:docker://node:20-bookworm'")
-    refuse(
-        [
-            (
-                (i,),
-                f"names {labels[i].partition(':')[0]!r} again with "
-                f"{'the same label' if labels[at] == labels[i] else 'another image'} (runnerLabels[{at}] has it "
-                "already); give each label its own name",
-            )
-            for i, at in repeats([label_name(x) for x in labels])
-        ]
-    )
+    again = repeats([label_name(label) for label in labels])
+    refuse([((i,), f"names {labels[i].partition(':')[0]!r} again with "
+             f"{'the same label' if labels[at] == labels[i] else 'another image'} (runnerLabels[{at}] has it "
+             "already); give each label its own name") for i, at in again])  # fmt: skip
     return labels
 
 
@@ -379,14 +360,11 @@ def _chart_source(value: str) -> str | None:
             return None
         return f"{value!r} is not an OCI repository such as 'oci://code.forgejo.org/forgejo-helm'"
     if "://" in value:
-        return (
-            f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not supported)"
-        )
+        return (f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not "
+                "supported)")  # fmt: skip
     if value.endswith(".tgz"):
         return None if Path(value).is_file() else f"{value!r}: no such chart archive"
-    return (
-        None if (Path(value) / "Chart.yaml").is_file() else f"{value!r} is not a chart directory (no Chart.yaml there)"
-    )
+    return None if Path(value, "Chart.yaml").is_file() else f"{value!r} is not a chart directory (no Chart.yaml there)"
 
 
 def ca_bundle(value: str) -> str | None:
@@ -433,7 +411,13 @@ HelmReleaseName = Annotated[str, rule(matching(rf"(?=.{{1,53}}$){_DOMAIN}", "{v!
                             "or digit"))]  # fmt: skip
 ForgejoName = Annotated[str, rule(FORGEJO_NAME)]
 AdminUsername = Annotated[str, rule(first(_reserved, FORGEJO_NAME))]
-Email = Annotated[str, rule(_email)]
+# Forgejo's emailRegexp (modules/validation/email.go), no leading '-', and a dot-atom as net/mail parses it.
+_ATOM, _HOST_LABEL = r"[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+", r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+Email = Annotated[str, rule(matching(
+    rf"(?!-){_ATOM}(?:\.{_ATOM})*@{_HOST_LABEL}(?:\.{_HOST_LABEL})*",
+    "{v!r} is not an e-mail address Forgejo accepts, such as 'admin@example.net' (ASCII only, no ';', not starting "
+    "with '-')",
+))]  # fmt: skip
 Bytes = Annotated[str, rule(_BYTES)]
 Cpu = Annotated[str, rule(_CPU)]
 _LABEL_NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
