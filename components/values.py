@@ -146,10 +146,6 @@ DNS_LABEL = matching(_LABEL, "{v!r} is not an RFC 1123 label: use at most 63 low
                      "starting and ending with a letter or digit")  # fmt: skip
 DNS_SUBDOMAIN = matching(_SUBDOMAIN, "{v!r} is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and "
                          "'.', at most 253 characters")  # fmt: skip
-EXACT_VERSION = rule(
-    lambda v: None if naming.is_exact_version(v) else f"{v!r} is not an exact semantic version; pin one such as "
-    "'15.0.3' (ranges like '>=16 <17' install whatever is newest on the day of `pulumi up`)"
-)  # fmt: skip
 FORGEJO_NAME = matching(
     r"(?=.{1,40}$)[0-9A-Za-z](?:[0-9A-Za-z]|[-._](?=[0-9A-Za-z]))*",  # IsValidUsername: no doubled or trailing -._
     "{v!r} is not a valid Forgejo user name: use at most 40 letters, digits, '-', '_' and '.', starting and ending "
@@ -404,8 +400,11 @@ DnsSubdomain = Annotated[str, rule(DNS_SUBDOMAIN)]
 Namespace = Annotated[str, rule(lambda v: f"{v!r} is a namespace Kubernetes keeps for itself; choose another one"
                                 if v in SYSTEM_NAMESPACES else DNS_LABEL(v))]  # fmt: skip
 Hostname = Annotated[str, rule(_hostname)]
-ExactVersion = Annotated[str, EXACT_VERSION]
-ForgejoVersion = Annotated[str, EXACT_VERSION, rule(_image_tag)]
+ExactVersion = Annotated[str, rule(
+    lambda v: None if naming.is_exact_version(v) else f"{v!r} is not an exact semantic version; pin one such as "
+    "'15.0.3' (ranges like '>=16 <17' install whatever is newest on the day of `pulumi up`)"
+)]  # fmt: skip
+ForgejoVersion = Annotated[ExactVersion, rule(_image_tag)]
 HelmReleaseName = Annotated[str, rule(matching(rf"(?=.{{1,53}}$){_DOMAIN}", "{v!r} is not a valid Helm release name: "
                             "use at most 53 lower-case letters, digits, '-' and '.', starting and ending with a letter "
                             "or digit"))]  # fmt: skip
