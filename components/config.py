@@ -105,12 +105,12 @@ class RunnerGroup(v.Model):
     name: Annotated[str, v.rule(_GROUP_NAME)]
     labels: v.RunnerLabels
     capacity: v.Capacity = 1
-    architecture: Annotated[str, v.one_of(*ARCHITECTURES, why=f" (the node label {ARCH_LABEL})", blank=True)] = ""
+    architecture: v.Blank[Annotated[str, v.one_of(*ARCHITECTURES, why=f" (the node label {ARCH_LABEL})")]] = ""
     node_selector: v.NodeSelector = Field(default_factory=dict)
     resources: RunnerResources = Field(default_factory=dict, validate_default=True)
     dind_resources: DindResources = Field(default_factory=dict, validate_default=True)
-    docker_cache_size: v.OptionalBytes = ""
-    docker_cache_storage_class: v.OptionalDnsSubdomain = ""
+    docker_cache_size: v.Blank[v.Bytes] = ""
+    docker_cache_storage_class: v.Blank[v.DnsSubdomain] = ""
     replicas: Annotated[int, v.rule(lambda n: f"{n} is below 1" if n < 1 else None)] = 1
     scope: v.RunnerScope = ""
 
@@ -159,8 +159,8 @@ class Gateway(v.Model):
 
 
 class KeyRef(v.Model):
-    secret_name: v.OptionalDnsSubdomain = ""
-    config_map_name: v.OptionalDnsSubdomain = ""
+    secret_name: v.Blank[v.DnsSubdomain] = ""
+    config_map_name: v.Blank[v.DnsSubdomain] = ""
     key: v.ConfigKey = "ca.crt"
 
     @model_validator(mode="after")
@@ -226,7 +226,7 @@ class TokenSecret(v.Model):
 class ApiTokenConfig(ApiTokenSpec):
     """An access token as configured: ``user`` defaults to the admin, ``secret`` (optional) delivers the value."""
 
-    user: Annotated[str, v.rule(v.FORGEJO_NAME, blank=True)] = ""
+    user: v.Blank[v.ForgejoName] = ""
     secret: TokenSecret | None = None
 
 
@@ -234,11 +234,6 @@ _TLS_MODE_WHY = (
     " (there is no mode that edits an existing cert-manager Certificate: its dnsNames list is atomic, so a patch "
     "would own the whole list and deleting the patch would reset it)"
 )
-_RELATED = (
-    "fullname_override", "release_name", "existing_claim", "namespace_layout", "runner_namespace",
-    "server_pod_security", "runner_docker_cache_storage_class", "mirrors", "forgejo_ca_from", "forgejo_insecure",
-    "image_name", "image_automation", "mirror_upstream_tokens", "runner_groups", "api_tokens",
-)  # fmt: skip
 
 
 def _relations(field: str, value: Any, data: dict[str, Any]) -> str | v.Problems | None:
@@ -308,12 +303,12 @@ class Settings(v.Model):
     chart_source: v.ChartSource
     chart_version: v.ExactVersion
     forgejo_version: v.ForgejoVersion
-    fullname_override: v.OptionalDnsLabel
+    fullname_override: v.Blank[v.DnsLabel]
     release_name: v.HelmReleaseName
     adoption: Annotated[Adoption | None, _OFF]
-    storage_class: v.OptionalDnsSubdomain
+    storage_class: v.Blank[v.DnsSubdomain]
     storage_size: v.Bytes
-    existing_claim: v.OptionalDnsSubdomain
+    existing_claim: v.Blank[v.DnsSubdomain]
     sqlite_unsafe_storage_classes: list[v.DnsSubdomain]
     node_selector: v.NodeSelector
     resources: Annotated[Resources, _defaults(cpu=("100m", "1"), memory=("256Mi", "512Mi"))]
@@ -337,33 +332,32 @@ class Settings(v.Model):
     runner_node_selector: v.NodeSelector
     runner_resources: RunnerResources
     dind_resources: DindResources
-    runner_docker_cache_size: v.OptionalBytes
-    runner_docker_cache_storage_class: v.OptionalDnsSubdomain
+    runner_docker_cache_size: v.Blank[v.Bytes]
+    runner_docker_cache_storage_class: v.Blank[v.DnsSubdomain]
     runner_scope: v.RunnerScope
     runner_groups: list[RunnerGroup]
     registry_ca: Annotated[RegistryCa | None, _OFF]
     runner_egress: RunnerEgress
     mirrors: list[MirrorConfig]
     api_tokens: list[ApiTokenConfig]
-    forgejo_api_url: v.OptionalApiUrl
+    forgejo_api_url: v.Blank[v.ApiUrl]
     forgejo_ca_bundle: v.OptionalCaBundle
     forgejo_ca_from: Annotated[CaFrom | None, _OFF]
     forgejo_insecure: bool
-    image_registry: v.OptionalRegistryHost
-    image_name: v.OptionalImageName
+    image_registry: v.Blank[v.RegistryHost]
+    image_name: v.Blank[v.ImageName]
     image_automation: Annotated[ImageAutomationConfig | None, _OFF]
     admin_password: v.Password | None = Field(None, repr=False)
     runner_secret: v.SharedSecret | None = Field(None, repr=False)
     forgejo_api_token: v.Token | None = Field(None, repr=False)
     mirror_upstream_tokens: dict[str, v.Token] | None = Field(None, repr=False)
 
-    @field_validator(*_RELATED, mode="after")
+    @field_validator("*", mode="after")
     @classmethod
     def _related(cls, value: Any, info: ValidationInfo) -> Any:
         """The rules that relate a key to keys before it (absent from ``info.data`` when they failed their own)."""
-        if isinstance(reason := _relations(str(info.field_name), value, info.data), str):
-            raise ValueError(reason)
-        v.refuse(reason or [])
+        reason = _relations(str(info.field_name), value, info.data)
+        v.refuse([((), reason)] if isinstance(reason, str) else reason or [])
         return value
 
     @model_validator(mode="after")
@@ -379,14 +373,11 @@ class Settings(v.Model):
 
     @property
     def runners(self) -> tuple[RunnerGroup, ...]:
-        """Every runner group: the flat keys' first, validated by the same model, then runnerGroups."""
-        first = RunnerGroup.model_validate(
-            {"name": self.runner_name, "labels": self.runner_labels, "capacity": self.runner_capacity,
-             "node_selector": self.runner_node_selector, "resources": self.runner_resources,
-             "dind_resources": self.dind_resources, "docker_cache_size": self.runner_docker_cache_size,
-             "docker_cache_storage_class": self.runner_docker_cache_storage_class, "scope": self.runner_scope}
-        )  # fmt: skip
-        return (first, *self.runner_groups)
+        """Every runner group: the flat keys' first (runner<Field>, and dindResources), validated by the same model,
+        then runnerGroups."""
+        flat = {name: name if name.startswith("dind") else f"runner_{name}" for name in RunnerGroup.model_fields}
+        first = {name: getattr(self, key) for name, key in flat.items() if key in Settings.model_fields}
+        return (RunnerGroup.model_validate(first), *self.runner_groups)
 
     @property
     def shared(self) -> bool:
@@ -530,14 +521,12 @@ def load_settings() -> tuple[Settings, Secrets]:
         pulumi.log.warn(warning)
     config = pulumi.Config(PROJECT)
     tokens = config.get_secret_object("mirrorUpstreamTokens")
+    names = settings.mirror_upstream_tokens or {}  # the names ("owner/name") are not secret, only the values are
     return settings, Secrets(
         admin_password=config.get_secret("adminPassword"),
         runner_secret=config.get_secret("runnerSecret"),
         forgejo_api_token=config.get_secret("forgejoApiToken"),
-        # The names ("owner/name") are not secret, only the values are.
-        mirror_upstream_tokens={
-            name: tokens.apply(operator.itemgetter(name)) for name in settings.mirror_upstream_tokens
-        }
-        if tokens is not None and settings.mirror_upstream_tokens
+        mirror_upstream_tokens={name: tokens.apply(operator.itemgetter(name)) for name in names}
+        if tokens is not None and names
         else None,
     )

@@ -43,21 +43,5 @@ def parse_duration(text: str) -> int:
     return total
 
 
-def format_duration(nanoseconds: int) -> str:
-    """Go's canonical ``Duration.String()``: 300s -> '5m0s', 1500ns -> '1.5µs'."""
-    if nanoseconds < 10**9:
-        size, unit = next(((s, u) for s, u in ((10**6, "ms"), (10**3, "µs"), (1, "ns")) if nanoseconds >= s), (1, "s"))
-        return f"{_in_units(nanoseconds, size)}{unit}"
-    hours, rest = divmod(nanoseconds, _UNITS["h"])
-    minutes, rest = divmod(rest, _UNITS["m"])
-    seconds = f"{_in_units(rest, 10**9)}s"
-    return f"{hours}h{minutes}m{seconds}" if hours else f"{minutes}m{seconds}" if minutes else seconds
-
-
-def _in_units(nanoseconds: int, size: int) -> str:
-    whole, rest = divmod(nanoseconds, size)
-    return f"{whole}.{rest:0{len(str(size)) - 1}d}".rstrip("0") if rest else str(whole)
-
-
 def same_duration(left: str, right: str) -> bool:
     return parse_duration(left) == parse_duration(right)

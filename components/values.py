@@ -7,16 +7,17 @@ value that may be a secret. Patterns are whole-string matches with ASCII classes
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import ipaddress
 import re
 import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, TypeVar, get_args
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, WrapValidator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -123,11 +124,9 @@ def label_name(label: str) -> str:  # what `runs-on` matches, case-insensitively
     return label.partition(":")[0].lower()
 
 
-def rule(reason: Callable[[Any], str | None], *, blank: bool = False) -> AfterValidator:
-    """With ``blank``, "" (not set) passes."""
-
+def rule(reason: Callable[[Any], str | None]) -> AfterValidator:
     def validate(value: Any) -> Any:
-        if not (blank and value == "") and (why := reason(value)):
+        if why := reason(value):
             raise ValueError(why)
         return value
 
@@ -147,10 +146,6 @@ DNS_LABEL = matching(_LABEL, "{v!r} is not an RFC 1123 label: use at most 63 low
                      "starting and ending with a letter or digit")  # fmt: skip
 DNS_SUBDOMAIN = matching(_SUBDOMAIN, "{v!r} is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and "
                          "'.', at most 253 characters")  # fmt: skip
-EXACT_VERSION = rule(
-    lambda v: None if naming.is_exact_version(v) else f"{v!r} is not an exact semantic version; pin one such as "
-    "'15.0.3' (ranges like '>=16 <17' install whatever is newest on the day of `pulumi up`)"
-)  # fmt: skip
 FORGEJO_NAME = matching(
     r"(?=.{1,40}$)[0-9A-Za-z](?:[0-9A-Za-z]|[-._](?=[0-9A-Za-z]))*",  # IsValidUsername: no doubled or trailing -._
     "{v!r} is not a valid Forgejo user name: use at most 40 letters, digits, '-', '_' and '.', starting and ending "
@@ -160,11 +155,9 @@ FORGEJO_NAME = matching(
 
 def _hostname(value: str) -> str | None:
     """A fully qualified name an HTTPRoute accepts: no IP, no upper case, no wildcard (one ROOT_URL)."""
-    try:
+    with contextlib.suppress(ValueError):
         ipaddress.ip_address(value)
         return f"{value!r} is an IP address; HTTPRoute hostnames must be DNS names"
-    except ValueError:
-        pass
     if re.fullmatch(_SUBDOMAIN, value) and "." in value:
         return None
     return (f"{value!r} is not a fully qualified RFC 1123 host name: use lower-case dot-separated labels of "
@@ -195,17 +188,6 @@ def _reserved(name: str) -> str | None:
     suffixes = ", ".join(RESERVED_USERNAME_SUFFIXES)
     return (f"{name!r} is reserved by Forgejo and refused by the chart's admin setup; choose e.g. 'forgejo_admin' "
             f"(Forgejo reserves its routes' names and names ending in {suffixes})")  # fmt: skip
-
-
-def _email(value: str) -> str | None:
-    """Forgejo's emailRegexp (modules/validation/email.go), no leading '-', and a dot-atom as net/mail parses it."""
-    local = value.partition("@")[0]
-    domain = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
-    atom = r"[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+"
-    if re.fullmatch(rf"{atom}(?:\.{atom})*@{domain}(?:\.{domain})*", value, re.ASCII) and not local.startswith("-"):
-        return None
-    return (f"{value!r} is not an e-mail address Forgejo accepts, such as 'admin@example.net' (ASCII only, no ';', "
-            "not starting with '-')")  # fmt: skip
 
 
 def parse_quantity(value: str) -> int | None:
@@ -276,17 +258,10 @@ def _runner_label(value: str) -> str | None:
 def _runner_labels(labels: list[str]) -> list[str]:
     if not labels:
         raise ValueError("needs at least one label, e.g. 'ubuntu-latest:docker://node:20-bookworm'")
-    refuse(
-        [
-            (
-                (i,),
-                f"names {labels[i].partition(':')[0]!r} again with "
-                f"{'the same label' if labels[at] == labels[i] else 'another image'} (runnerLabels[{at}] has it "
-                "already); give each label its own name",
-            )
-            for i, at in repeats([label_name(x) for x in labels])
-        ]
-    )
+    again = repeats([label_name(label) for label in labels])
+    refuse([((i,), f"names {labels[i].partition(':')[0]!r} again with "
+             f"{'the same label' if labels[at] == labels[i] else 'another image'} (runnerLabels[{at}] has it "
+             "already); give each label its own name") for i, at in again])  # fmt: skip
     return labels
 
 
@@ -381,14 +356,11 @@ def _chart_source(value: str) -> str | None:
             return None
         return f"{value!r} is not an OCI repository such as 'oci://code.forgejo.org/forgejo-helm'"
     if "://" in value:
-        return (
-            f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not supported)"
-        )
+        return (f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not "
+                "supported)")  # fmt: skip
     if value.endswith(".tgz"):
         return None if Path(value).is_file() else f"{value!r}: no such chart archive"
-    return (
-        None if (Path(value) / "Chart.yaml").is_file() else f"{value!r} is not a chart directory (no Chart.yaml there)"
-    )
+    return None if Path(value, "Chart.yaml").is_file() else f"{value!r} is not a chart directory (no Chart.yaml there)"
 
 
 def ca_bundle(value: str) -> str | None:
@@ -405,8 +377,8 @@ def ca_bundle(value: str) -> str | None:
     return None
 
 
-def one_of(*choices: str, what: str = "one of", why: str = "", blank: bool = False) -> AfterValidator:
-    return rule(lambda v: None if v in choices else f"{v!r} is not {what} {', '.join(choices)}{why}", blank=blank)
+def one_of(*choices: str, what: str = "one of", why: str = "") -> AfterValidator:
+    return rule(lambda v: None if v in choices else f"{v!r} is not {what} {', '.join(choices)}{why}")
 
 
 def _secret(check: Callable[[str], object], reason: str) -> AfterValidator:
@@ -421,23 +393,31 @@ def _duration(value: str) -> str | None:
     return None
 
 
+_T = TypeVar("_T")
+Blank = Annotated[_T, WrapValidator(lambda value, check: value if value == "" else check(value))]  # "": not set
 DnsLabel = Annotated[str, rule(DNS_LABEL)]
 DnsSubdomain = Annotated[str, rule(DNS_SUBDOMAIN)]
-OptionalDnsLabel = Annotated[str, rule(DNS_LABEL, blank=True)]
-OptionalDnsSubdomain = Annotated[str, rule(DNS_SUBDOMAIN, blank=True)]
 Namespace = Annotated[str, rule(lambda v: f"{v!r} is a namespace Kubernetes keeps for itself; choose another one"
                                 if v in SYSTEM_NAMESPACES else DNS_LABEL(v))]  # fmt: skip
 Hostname = Annotated[str, rule(_hostname)]
-ExactVersion = Annotated[str, EXACT_VERSION]
-ForgejoVersion = Annotated[str, EXACT_VERSION, rule(_image_tag)]
+ExactVersion = Annotated[str, rule(
+    lambda v: None if naming.is_exact_version(v) else f"{v!r} is not an exact semantic version; pin one such as "
+    "'15.0.3' (ranges like '>=16 <17' install whatever is newest on the day of `pulumi up`)"
+)]  # fmt: skip
+ForgejoVersion = Annotated[ExactVersion, rule(_image_tag)]
 HelmReleaseName = Annotated[str, rule(matching(rf"(?=.{{1,53}}$){_DOMAIN}", "{v!r} is not a valid Helm release name: "
                             "use at most 53 lower-case letters, digits, '-' and '.', starting and ending with a letter "
                             "or digit"))]  # fmt: skip
 ForgejoName = Annotated[str, rule(FORGEJO_NAME)]
 AdminUsername = Annotated[str, rule(first(_reserved, FORGEJO_NAME))]
-Email = Annotated[str, rule(_email)]
+# Forgejo's emailRegexp (modules/validation/email.go), no leading '-', and a dot-atom as net/mail parses it.
+_ATOM, _HOST_LABEL = r"[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+", r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+Email = Annotated[str, rule(matching(
+    rf"(?!-){_ATOM}(?:\.{_ATOM})*@{_HOST_LABEL}(?:\.{_HOST_LABEL})*",
+    "{v!r} is not an e-mail address Forgejo accepts, such as 'admin@example.net' (ASCII only, no ';', not starting "
+    "with '-')",
+))]  # fmt: skip
 Bytes = Annotated[str, rule(_BYTES)]
-OptionalBytes = Annotated[str, rule(_BYTES, blank=True)]
 Cpu = Annotated[str, rule(_CPU)]
 _LABEL_NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 NodeSelector = dict[
@@ -458,7 +438,7 @@ FluxInterval = Annotated[str, rule(first(
 ))]  # fmt: skip
 ExactImage = Annotated[str, rule(lambda value: _image(value, exact=True))]
 RunnerLabels = Annotated[list[Annotated[str, rule(_runner_label)]], AfterValidator(_runner_labels)]
-RunnerScope = Annotated[str, rule(_runner_scope, blank=True)]
+RunnerScope = Blank[Annotated[str, rule(_runner_scope)]]
 RepoName = Annotated[str, rule(repo_name)]
 Port = Annotated[int, rule(lambda n: None if 1 <= n <= 65535 else f"{n} is not a TCP port (1-65535)")]
 Capacity = Annotated[
@@ -466,20 +446,17 @@ Capacity = Annotated[
 ]
 Cidr = Annotated[str, rule(_cidr)]
 RegistryHost = Annotated[str, rule(_registry_host)]
-OptionalRegistryHost = Annotated[str, rule(_registry_host, blank=True)]
-OptionalImageName = Annotated[str, rule(matching(_REPOSITORY, "{v!r} is not an image name such as 'goldentooth-mcp' "
-                                                 "(lower case, no tag)"), blank=True)]  # fmt: skip
+ImageName = Annotated[str, rule(matching(_REPOSITORY, "{v!r} is not an image name such as 'goldentooth-mcp' (lower "
+                                         "case, no tag)"))]  # fmt: skip
 ConfigKey = Annotated[str, rule(matching(r"(?!\.\.)[-._a-zA-Z0-9]{1,253}(?<!^\.)", "{v!r} is not a Secret or ConfigMap "
                                          "key (letters, digits, '-', '_' and '.', not '.' or '..')"))]  # fmt: skip
-_API_URL = first(_url(("https", "http"), "an http(s) URL with a host", "they would be logged; the program sends them"),
-                 _api_url)  # fmt: skip
-ApiUrl = Annotated[str, rule(_API_URL)]
-OptionalApiUrl = Annotated[str, rule(_API_URL, blank=True)]
+ApiUrl = Annotated[str, rule(first(_url(("https", "http"), "an http(s) URL with a host", "they would be logged; the "
+                                        "program sends them"), _api_url))]  # fmt: skip
 CloneAddr = Annotated[str, rule(_url(("https",), "an https:// address with a host (a token for a private upstream must "
                                      "not travel in clear text)", "Forgejo would store them: give a private "
                                      "upstream's token in mirrorUpstreamTokens"))]  # fmt: skip
 ChartSource = Annotated[str, rule(_chart_source)]
-OptionalCaBundle = Annotated[str, rule(ca_bundle, blank=True)]
+OptionalCaBundle = Blank[Annotated[str, rule(ca_bundle)]]
 GitRef = Annotated[str, rule(lambda v: f"{v!r} is not a git branch or tag name (no spaces, '..', '~', '^', ':', '?', "
                              "'*', '[', '\\', '@{', leading '/' or '.', trailing '.' or '.lock')"
                              if not v or _GIT_REF_FORBIDDEN.search(v) else None)]  # fmt: skip

@@ -17,7 +17,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 
-from components.durations import format_duration, parse_duration
+from components.durations import parse_duration
+from tests.fake_forgejo import go_duration_string
 from tests.stack import PROJECT, ROOT, STACK, goldentooth_config
 
 GENERATED_SECRET = "pulumi-python:dynamic/goldentooth:GeneratedSecret"
@@ -128,7 +129,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 full_name=repo,
                 html_url=f"https://git.goldentooth.net/{repo}",
                 clone_url=f"https://git.goldentooth.net/{repo}.git",
-                mirror_interval=format_duration(parse_duration(args.inputs["mirror_interval"])),
+                mirror_interval=go_duration_string(parse_duration(args.inputs["mirror_interval"])),
             )
         if args.typ == "pulumi-python:dynamic/forgejo:ApiToken":
             state.update(
