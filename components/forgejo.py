@@ -19,9 +19,7 @@ from components.generated_secret import HEX, PASSWORD, GeneratedSecret
 from components.runner_registration import RESTRICTED_CONTAINER, registration_values
 
 
-def forgejo_values(
-    settings: Settings, admin_secret_name: str, registration: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def forgejo_values(settings: Settings, admin_secret_name: str, registration: dict[str, Any]) -> dict[str, Any]:
     """``registration``: the runner-registration sidecar's values (components/runner_registration.py)."""
     values: dict[str, Any] = {
         # The exact image, not the chart's appVersion: the registration sidecar
@@ -79,9 +77,7 @@ def forgejo_values(
     }
     if settings.fullname_override:
         values["fullnameOverride"] = settings.fullname_override
-    if registration is not None:
-        values.update(registration)
-    return values
+    return values | registration
 
 
 class ForgejoServer(pulumi.ComponentResource):
