@@ -175,14 +175,11 @@ class ForgejoServer(pulumi.ComponentResource):
             # field, which means replacement (refused: protected).
             ignore_changes=["spec.volumeName"],
         )  # fmt: skip
+        namespace = settings.server_namespace
+        spec = claim_spec(settings.storage_size, settings.storage_class)
         metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=adoption.data_claim,
-            namespace=settings.server_namespace,
-            annotations={"helm.sh/resource-policy": "keep"},
+            name=adoption.data_claim, namespace=namespace, annotations={"helm.sh/resource-policy": "keep"}
         )
         return k8s.core.v1.PersistentVolumeClaim(
-            f"{name}-data",
-            metadata=metadata,
-            spec=claim_spec(settings.storage_size, settings.storage_class),
-            opts=pulumi.ResourceOptions.merge(child, options),
+            f"{name}-data", metadata=metadata, spec=spec, opts=pulumi.ResourceOptions.merge(child, options)
         )
