@@ -48,8 +48,7 @@ def forgejo_values(settings: Settings, admin_secret_name: str, registration: dic
         "resources": settings.resources.as_dict(),
         "gitea": {
             "admin": {
-                # The Secret holds username and password only; the chart reads
-                # the e-mail address from values.
+                # The Secret holds username and password only; the chart reads the e-mail address from values.
                 "existingSecret": admin_secret_name,
                 "email": settings.admin_email,
                 "passwordMode": "keepUpdated",
@@ -57,9 +56,8 @@ def forgejo_values(settings: Settings, admin_secret_name: str, registration: dic
             "config": {
                 "actions": {"ENABLED": True},
                 "mirror": {"ENABLED": True, "MIN_INTERVAL": settings.mirror_min_interval},
-                # Forgejo syncs a due mirror only when this cron fires (every 10m by
-                # default). Each run is one cheap query for mirrors whose next sync
-                # time has passed, so every minute bounds the lag from an upstream
+                # Forgejo syncs a due mirror only when this cron fires (every 10m by default). Each run is one cheap
+                # query for mirrors whose next sync time has passed, so every minute bounds the lag from an upstream
                 # push to its sync at the mirror's interval plus one minute.
                 "cron.update_mirrors": {"SCHEDULE": "@every 1m", "NO_SUCCESS_NOTICE": True},
                 # The rootless image starts an SSH server and advertises ssh:// clone URLs unless told otherwise; the
@@ -93,9 +91,8 @@ class ForgejoServer(pulumi.ComponentResource):
         runner_secret: pulumi.Output[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """The namespace is a plain name, not an Output, so that the release is
-        fully known at preview and the provider validates the chart then;
-        ``namespace_ready`` orders the children after the namespace instead."""
+        """The namespace is a plain name, not an Output, so that the release is fully known at preview and the
+        provider validates the chart then; ``namespace_ready`` orders the children after the namespace instead."""
         super().__init__("goldentooth:index:ForgejoServer", name, None, opts)
         namespace, adoption = settings.server_namespace, settings.adoption
         child = pulumi.ResourceOptions(parent=self, depends_on=[namespace_ready])
