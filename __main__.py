@@ -11,7 +11,8 @@ from components.mirror_provider import ForgejoConnection
 from components.mirrors import Mirrors
 from components.namespaces import Namespaces
 from components.route import GatewayRoute
-from components.runner import ActionsRunner, RunnerEgress, object_name
+from components.runner import ActionsRunner, object_name
+from components.runner_egress import RunnerEgress
 from components.takeover import register_takeover
 
 # 1. Config: every key validated before anything is registered.
