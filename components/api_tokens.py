@@ -32,14 +32,11 @@ class ApiTokens(pulumi.ComponentResource):
         self.specs = {f"{spec.user}/{spec.name}": spec for spec in specs}
         self.tokens: dict[str, ForgejoApiToken] = {}
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
+        # Children wait for what the component waits for (the Helm release): Forgejo must exist first.
+        child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         for key, spec in self.specs.items():
             resource = f"{name}/{spec.user.lower()}/{spec.name}"
-            # Children wait for what the component waits for (the Helm release): Forgejo must exist first.
-            depends_on = opts.depends_on if opts else None
-            token = ForgejoApiToken(
-                resource, spec, connection, pulumi.ResourceOptions(parent=self, depends_on=depends_on)
-            )
-            self.tokens[key] = token
+            self.tokens[key] = token = ForgejoApiToken(resource, spec, connection, child)
             if where := spec.secret:
                 self.secrets[key] = opaque_secret(
                     f"{resource}/secret", where.name, where.namespace, {where.key: token.token},

@@ -28,6 +28,15 @@ def metadata(
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=labels)
 
 
+def claim_spec(size: str, storage_class: str) -> k8s.core.v1.PersistentVolumeClaimSpecArgs:
+    """One pod's volume; an empty storage class is the cluster's default."""
+    return k8s.core.v1.PersistentVolumeClaimSpecArgs(
+        access_modes=["ReadWriteOnce"],
+        resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": size}),
+        storage_class_name=storage_class or None,
+    )
+
+
 def opaque_secret(
     resource_name: str,
     secret_name: str,

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.cluster import RUNNER_SECRET_KEY, metadata, opaque_secret
+from components.cluster import RUNNER_SECRET_KEY, claim_spec, metadata, opaque_secret
 from components.config import Resources, RunnerGroup, Settings
 
 core = k8s.core.v1
@@ -70,15 +70,9 @@ def pod_spec(settings: Settings, group: RunnerGroup, base: str) -> core.PodSpecA
     if ca is not None:
         dind_mounts.append(_mount("registry-ca", f"/etc/docker/certs.d/{ca.registry}", read_only=True))
         items = [core.KeyToPathArgs(key=ca.key, path="ca.crt")]
-        volumes.append(
-            core.VolumeArgs(
-                name="registry-ca", secret=core.SecretVolumeSourceArgs(secret_name=ca.secret_name, items=items)
-            )
-            if ca.secret_name
-            else core.VolumeArgs(
-                name="registry-ca", config_map=core.ConfigMapVolumeSourceArgs(name=ca.config_map_name, items=items)
-            )
-        )
+        in_secret = core.SecretVolumeSourceArgs(secret_name=ca.secret_name, items=items) if ca.secret_name else None
+        in_config_map = None if in_secret else core.ConfigMapVolumeSourceArgs(name=ca.config_map_name, items=items)
+        volumes.append(core.VolumeArgs(name="registry-ca", secret=in_secret, config_map=in_config_map))
     # The Docker daemon as a native sidecar (an init container with restartPolicy Always, Kubernetes 1.29+), not a
     # wait loop: the kubelet starts the runner only after its startup probe passes (`docker info` answers on the
     # socket), so nothing meets a missing socket or crash-loops during DinD's ~8 s boot; on shutdown it stops only
@@ -171,16 +165,11 @@ class ActionsRunner(pulumi.ComponentResource):
         )
         dependencies: list[pulumi.Resource] = [*depends_on, secret, config_map]
         if group.docker_cache_size:
-            claim = core.PersistentVolumeClaimSpecArgs(
-                access_modes=["ReadWriteOnce"],
-                resources=core.VolumeResourceRequirementsArgs(requests={"storage": group.docker_cache_size}),
-                storage_class_name=group.docker_cache_storage_class or None,
+            claim = claim_spec(group.docker_cache_size, group.docker_cache_storage_class)
+            cache = core.PersistentVolumeClaim(
+                f"{name}-docker-cache", metadata=meta(f"{base}-docker"), spec=claim, opts=child
             )
-            dependencies.append(
-                core.PersistentVolumeClaim(
-                    f"{name}-docker-cache", metadata=meta(f"{base}-docker"), spec=claim, opts=child
-                )
-            )
+            dependencies.append(cache)
         annotations: dict[str, pulumi.Input[str]] = {
             # A config change changes the template, so the pod rolls.
             "checksum/config": hashlib.sha256(config_yaml.encode()).hexdigest(),

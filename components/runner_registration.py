@@ -10,7 +10,6 @@ comes from a file, never an argument or the pod spec.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 SECRET_MOUNT = "/run/forgejo-runner-secret"
@@ -77,22 +76,10 @@ RESTRICTED_CONTAINER = {
 SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
 
 
-@dataclass(frozen=True)
-class RunnerRegistration:
-    """One runner group as the server registers it: its name, scope, and its key in the registration Secret."""
-
-    runner_name: str
-    scope: str
-    secret_key: str
-
-    @property
-    def secret_file(self) -> str:
-        return f"{SECRET_MOUNT}/{self.runner_name}"
-
-
-def registration_values(registrations: list[RunnerRegistration], secret_name: str, image: str) -> dict[str, Any]:
-    """Chart values adding the registration sidecar and the Secret volume it reads, one file per group."""
-    arguments = [part for r in registrations for part in (r.runner_name, r.scope, r.secret_file)]
+def registration_values(groups: list[tuple[str, str, str]], secret_name: str, image: str) -> dict[str, Any]:
+    """Chart values adding the registration sidecar and the Secret volume it reads, one file per group; each group
+    as (runner name, scope, its key in the registration Secret)."""
+    arguments = [part for name, scope, _ in groups for part in (name, scope, f"{SECRET_MOUNT}/{name}")]
     return {
         "extraContainers": [
             {
@@ -116,7 +103,7 @@ def registration_values(registrations: list[RunnerRegistration], secret_name: st
                 "name": VOLUME_NAME,
                 "secret": {
                     "secretName": secret_name,
-                    "items": [{"key": r.secret_key, "path": r.runner_name} for r in registrations],
+                    "items": [{"key": key, "path": name} for name, _, key in groups],
                 },
             }
         ],

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from components.config import parse_settings
-from components.forgejo_values import forgejo_values
-from components.runner_registration import RunnerRegistration, registration_values
+from components.forgejo import forgejo_values
+from components.runner_registration import registration_values
 from tests import reference
 from tests.stack import goldentooth_config
 
@@ -55,7 +55,7 @@ CONFIGS = {
     },
 }
 REGISTRATION = registration_values(
-    [RunnerRegistration("bramble-runner", "", "token"), RunnerRegistration("amd64-runner", "forgejo_admin", "token-x")],
+    [("bramble-runner", "", "token"), ("amd64-runner", "forgejo_admin", "token-x")],
     "forgejo-runner-registration",
     "forgejo:13.0.3",
 )
