@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
@@ -27,7 +27,7 @@ import pulumi
 import pulumi.dynamic
 import requests
 import urllib3
-from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ReadResult
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import ConfigDict, ValidationError
@@ -52,7 +52,7 @@ _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL
 _UNKNOWN_CA, _NAME_MISMATCH = frozenset({2, 18, 19, 20, 21}), frozenset({62, 64})
 _NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"})
 # The types of the Repository fields the provider reads; id and full_name are required.
-_REPOSITORY_FIELDS: dict[str, type] = {
+REPOSITORY_FIELDS: dict[str, type] = {
     "id": int, "full_name": str, "mirror": bool, "mirror_interval": str, "empty": bool, "has_actions": bool,
     "private": bool, "description": str, "html_url": str, "clone_url": str, "original_url": str,
     "default_branch": str, "topics": list,
@@ -103,13 +103,16 @@ _BYTES = rule(
 )
 
 
+ApiAuth = Annotated[dict[str, str], rule(_api_auth)]
+
+
 class ApiInputs(Model):
     """How a resource reaches Forgejo's API: the inputs both Forgejo providers share. Tests shrink the timeouts."""
 
     model_config = ConfigDict(loc_by_alias=False)
 
     api_url: ApiUrl
-    api_auth: Annotated[dict[str, str], rule(_api_auth)]
+    api_auth: ApiAuth
     """{"username": ..., "password": ...} or {"token": ...}; made secret by the resource."""
     ca_bundle: OptionalCaBundle | None = None
     insecure: bool = False
@@ -177,6 +180,9 @@ class ForgejoProvider(pulumi.dynamic.ResourceProvider):
     outputs: ClassVar[tuple[str, ...]]  # outputs only: never inputs, never diffed
     same: ClassVar[Comparisons] = {}  # how an input compares where == is too strict
     renamed: ClassVar[dict[str, str]] = {}  # property names of older states -> today's
+    secret: ClassVar[str]  # the property (besides api_auth) that holds a credential
+    subject: Callable[[dict[str, Any]], str]  # what the resource with these props is, as every error names it
+    server_state: Callable[[dict[str, Any]], dict[str, Any]]  # the outputs as Forgejo's answer reports them
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
@@ -222,8 +228,19 @@ class ForgejoProvider(pulumi.dynamic.ResourceProvider):
         fields = self.model.model_fields
         return self.model.model_construct(**{k: plain(v) for k, v in self.current(props).items() if k in fields})
 
-    def input_props(self, props: dict[str, Any]) -> dict[str, Any]:
-        return {key: value for key, value in props.items() if key in self.model.model_fields}
+    def client(self, props: dict[str, Any], subject: str = "") -> AbstractContextManager[ForgejoClient]:
+        """A client from the (current) ``props``; the value of the ``secret`` property is redacted from every error."""
+        secret = str(plain(props.get(self.secret)) or "")
+        return connect(self.read_inputs(props), subject or self.subject(props), secret)
+
+    def found(self, props: dict[str, Any], answer: dict[str, Any] | None, *refreshed: str) -> ReadResult:
+        """``read``'s result: gone (no ``answer``), or the outputs as Forgejo reports them and the stored inputs, the
+        ``refreshed`` ones as Forgejo has them."""
+        if answer is None:
+            return ReadResult(None, {})
+        server = self.server_state(answer)
+        inputs = {key: value for key, value in props.items() if key in self.model.model_fields}
+        return ReadResult(str(answer["id"]), {**props, **server}, {**inputs, **{key: server[key] for key in refreshed}})
 
 
 @contextmanager
@@ -301,12 +318,12 @@ def _object(body: Any) -> str | None:
     return None if isinstance(body, dict) else f"JSON that is not an object ({type(body).__name__})"
 
 
-def _repository(body: Any) -> str | None:
-    """What keeps ``body`` from being a Repository whose fields the provider reads, or None."""
+def _repository(body: Any, asked: str | int = "") -> str | None:
+    """What keeps ``body`` from being a Repository whose fields the provider reads (and, ``asked`` by id, that one)."""
     if not isinstance(body, dict):
         return _object(body)
     problems = [f"no {key}" for key in ("id", "full_name") if key not in body]
-    for key, kind in _REPOSITORY_FIELDS.items():
+    for key, kind in REPOSITORY_FIELDS.items():
         value = body.get(key)
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
             problems.append(f"{key} is {type(value).__name__}, not {kind.__name__}")
@@ -314,7 +331,9 @@ def _repository(body: Any) -> str | None:
         problems.append("full_name is not owner/name")
     if not all(isinstance(topic, str) for topic in body.get("topics") or []):
         problems.append("topics are not all strings")
-    return f"JSON that is not a Forgejo repository ({'; '.join(problems)})" if problems else None
+    if problems:
+        return f"JSON that is not a Forgejo repository ({'; '.join(problems)})"
+    return f"repository id {body['id']}, not {asked}" if isinstance(asked, int) and body["id"] != asked else None
 
 
 def _token(body: Any) -> str | None:
@@ -364,19 +383,10 @@ class ForgejoClient:
         timeout, shape = self._migrate_timeout, _repository
         return self._call("POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=shape)
 
-    def get_repo(self, full_name: str) -> dict[str, Any] | None:
-        """The repository, or None when it does not exist."""
-        return self._call("GET", _repo_path(full_name), 200, 404, shape=_repository)
-
-    def get_repo_by_id(self, repo_id: int) -> dict[str, Any] | None:
-        """The repository by its immutable id (survives renames), or None when it is gone."""
-
-        def same_id(body: Any) -> str | None:
-            return _repository(body) or (
-                f"repository id {body['id']}, not {repo_id}" if body["id"] != repo_id else None
-            )
-
-        return self._call("GET", f"/repositories/{repo_id}", 200, 404, shape=same_id)
+    def get_repo(self, repo: str | int) -> dict[str, Any] | None:
+        """The repository by owner/name or by its immutable id (which survives renames); None when it is gone."""
+        path = _repo_path(repo) if isinstance(repo, str) else f"/repositories/{repo}"
+        return self._call("GET", path, 200, 404, shape=lambda body: _repository(body, repo))
 
     def edit_repo(self, full_name: str, changes: dict[str, Any]) -> dict[str, Any]:
         """``PATCH`` only the given fields and return the repository as the server now has it."""
@@ -512,26 +522,22 @@ class ForgejoClient:
             value = json.loads(body) if body else {}
         except ValueError:  # UnicodeDecodeError included
             value = _NOT_JSON
+        answered = f"{where} answered HTTP {status}"
         if status in ok:
             problem = ("an HTML page" if html else "a body that is not JSON") if value is _NOT_JSON else shape(value)
             if problem is None:
                 return value
-            raise ForgejoApiError(
-                f"{where} answered HTTP {status} with {problem}; is api_url pointing at Forgejo's API "
-                "(https://<host>/api/v1)?",
-                status=status,
-            )
-        if location and _origin(location) != _origin(self._base):
+            message = f"{answered} with {problem}; is api_url pointing at Forgejo's API (https://<host>/api/v1)?"
+        elif location and _origin(location) != _origin(self._base):
             message = (
-                f"{where} answered HTTP {status}, redirecting to another origin ({_origin(location) or '?'}). "
-                "Not followed, and no credentials were sent there: api_url must be Forgejo's own address."
+                f"{answered}, redirecting to another origin ({_origin(location) or '?'}). Not followed, and no "
+                "credentials were sent there: api_url must be Forgejo's own address."
             )
         elif status in _REDIRECTS:
+            to = urlsplit(location).path or location if location else "(no Location header)"
             message = (
-                f"{where} answered HTTP {status}, redirecting to "
-                f"{urlsplit(location).path or location if location else '(no Location header)'}: the repository was "
-                "renamed or moved in Forgejo. Rename it back, or run `pulumi refresh` and update the mirror's name in "
-                "config."
+                f"{answered}, redirecting to {to}: the repository was renamed or moved in Forgejo. Rename it back, or "
+                "run `pulumi refresh` and update the mirror's name in config."
             )
         else:
             message = f"{where} failed with HTTP {status}: {_forgejo_message(value, body, html)}"
