@@ -89,9 +89,8 @@ def _number(value: Any) -> bool:
 
 def _api_auth(auth: dict[str, str]) -> str | None:
     # Never echo the value: it is the credential. A token travels in a header, so it must be one token.
-    if (set(auth) == {"token"} and single_token(auth["token"])) or (
-        set(auth) == {"username", "password"} and all(auth.values())
-    ):
+    token = set(auth) == {"token"} and single_token(auth["token"])
+    if token or (set(auth) == {"username", "password"} and all(auth.values())):
         return None
     return 'must be {"username": ..., "password": ...} or {"token": ...}, all non-empty'
 
@@ -101,8 +100,6 @@ _SECONDS = rule(lambda value: None if _number(value) and value > 0 else "must be
 _BYTES = rule(
     lambda v: None if _number(v) and v >= 1024 and v == int(v) else "must be a whole number of bytes, at least 1024"
 )
-
-
 ApiAuth = Annotated[dict[str, str], rule(_api_auth)]
 
 
@@ -251,14 +248,15 @@ def connect(inputs: ApiInputs, subject: str, *extra_secrets: str) -> Iterator[Fo
         yield ForgejoClient(inputs, subject=subject, verify=verify, extra_secrets=extra_secrets)
 
 
-def then(error: BaseException | None, advice: str) -> str:
+def then(error: object, advice: str) -> str:
     """An error's text, then what follows from it."""
     return f"{str(error).rstrip('.')}. {advice}"
 
 
-def warn(message: str) -> None:
-    """A warning for the user: the provider host has no engine connection, and the CLI shows its stderr."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+def warn(message: object, advice: str = "") -> None:
+    """A warning for the user (``message``, then ``advice``): the provider host has no engine connection, and the CLI
+    shows its stderr."""
+    print(f"warning: {then(message, advice) if advice else message}", file=sys.stderr, flush=True)
 
 
 class _Retry(Retry):

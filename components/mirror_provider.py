@@ -78,7 +78,7 @@ class ForgejoMirrorProvider(api.ForgejoProvider):
             try:
                 repo = _patch(client, repo["full_name"], _changes(mirror, self.server_state(repo))) or repo
             except (api.ForgejoApiError, MirrorError) as error:
-                api.warn(api.then(error, "The state holds what Forgejo has, so the next `pulumi up` tries again."))
+                api.warn(error, "The state holds what Forgejo has, so the next `pulumi up` tries again.")
             _kick_first_run(client, mirror, repo)
         return CreateResult(str(repo["id"]), {**props, **self.server_state(repo), "claim": claim})
 
@@ -175,13 +175,11 @@ def _migrate_or_adopt(client: api.ForgejoClient, mirror: MirrorInputs) -> tuple[
             if error.status != 409:
                 raise
             return _adopt(client, mirror, client.get_repo(mirror.full_name)), True
-    raise MirrorError(
-        api.then(
-            lost,
-            f"The repository is still absent after {MIGRATE_ATTEMPTS} attempts, so Forgejo never got the request. "
-            "Run `pulumi up` again once Forgejo answers through the gateway.",
-        )
+    advice = (
+        f"The repository is still absent after {MIGRATE_ATTEMPTS} attempts, so Forgejo never got the request. "
+        "Run `pulumi up` again once Forgejo answers through the gateway."
     )
+    raise MirrorError(api.then(lost, advice))
 
 
 def _adopt(client: api.ForgejoClient, mirror: MirrorInputs, existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -214,19 +212,15 @@ def _claim(client: api.ForgejoClient, repo: dict[str, Any], adopted: bool) -> st
         client.set_topics(repo["full_name"], [*topics, claim])
     except api.ForgejoApiError as error:
         if adopted:  # the old resource's claim is still on it: adopting without ours would let it delete
-            raise MirrorError(
-                api.then(
-                    error,
-                    "The repository exists, but could not be claimed for this resource, so it was not adopted and "
-                    "nothing in it was changed. Run `pulumi up` again.",
-                )
-            ) from None
-        api.warn(
-            api.then(
-                error,
-                "The mirror was created but carries no claim: deleting this resource deletes the repository only "
-                "while no other resource claims it.",
+            advice = (
+                "The repository exists, but could not be claimed for this resource, so it was not adopted and nothing "
+                "in it was changed. Run `pulumi up` again."
             )
+            raise MirrorError(api.then(error, advice)) from None
+        api.warn(
+            error,
+            "The mirror was created but carries no claim: deleting this resource deletes the repository only while no "
+            "other resource claims it.",
         )
         return ""
     return claim
@@ -279,7 +273,7 @@ def _kick_first_run(client: api.ForgejoClient, mirror: MirrorInputs, repo: dict[
         try:
             client.sync_mirror(full_name)
         except api.ForgejoApiError as error:
-            api.warn(api.then(error, "The mirror still syncs at its interval; its Settings page syncs it now."))
+            api.warn(error, "The mirror still syncs at its interval; its Settings page syncs it now.")
     if not (workflow := mirror.dispatch_workflow):
         return
     if not (ref := mirror.dispatch_ref or repo.get("default_branch")):
@@ -291,4 +285,4 @@ def _kick_first_run(client: api.ForgejoClient, mirror: MirrorInputs, repo: dict[
     try:
         client.dispatch_workflow(full_name, workflow, str(ref))
     except api.ForgejoApiError as error:
-        api.warn(api.then(error, f"{workflow} was not started: run it from the repository's Actions tab."))
+        api.warn(error, f"{workflow} was not started: run it from the repository's Actions tab.")
