@@ -134,10 +134,8 @@ class ForgejoApiToken(pulumi.dynamic.Resource, module="forgejo", name="ApiToken"
             **connection.inputs(password_login=True),
             **dict.fromkeys(OUTPUTS),  # filled by the provider
         }
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
-        super().__init__(
-            ForgejoApiTokenProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret_outputs)
-        )
+        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
+        super().__init__(ForgejoApiTokenProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 def _create(client: api.ForgejoClient, token: TokenInputs, name: str) -> dict[str, Any]:

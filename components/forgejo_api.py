@@ -500,12 +500,10 @@ class ForgejoClient:
             reason = f"no answer within {timeout:g} s (not re-sent: repeating this call is not safe)"
         except requests.exceptions.SSLError as error:
             reason = self._tls_failure(error)
-        except requests.exceptions.ConnectionError as error:
+        except requests.RequestException as error:
             # requests passes a mid-answer disconnect on as a ProtocolError; a failed connect (nothing sent) is not.
             if migrate and error.args and isinstance(error.args[0], urllib3.exceptions.ProtocolError):
                 raise MigrateAnswerLost(f"{where}: the connection dropped before the answer", resendable=True) from None
-            reason = str(error)
-        except requests.RequestException as error:
             reason = str(error)
         except (ValueError, TypeError, UnicodeError) as error:
             # Raised while building the request (http.client refuses a header with a newline, say); the text quotes

@@ -148,10 +148,8 @@ class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
             "auth_token": pulumi.Output.secret(auth_token) if auth_token is not None else None,
             **dict.fromkeys(("full_name", "html_url", "clone_url")),  # outputs only, filled by the provider
         }
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
-        super().__init__(
-            ForgejoMirrorProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret_outputs)
-        )
+        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
+        super().__init__(ForgejoMirrorProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 def _migrate_or_adopt(client: api.ForgejoClient, mirror: MirrorInputs) -> tuple[dict[str, Any], bool]:
