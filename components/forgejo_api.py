@@ -245,7 +245,7 @@ def connect(inputs: ApiInputs, subject: str, *extra_secrets: str) -> Iterator[Fo
     """A client from one call's inputs (nothing is kept on the provider between calls). ``extra_secrets`` are
     redacted from every error, as the credentials are."""
     with tls_verify(inputs.ca_bundle, bool(inputs.insecure)) as verify:
-        yield ForgejoClient(inputs, subject=subject, verify=verify, extra_secrets=extra_secrets)
+        yield ForgejoClient(inputs, subject, verify, extra_secrets)
 
 
 def then(error: object, advice: str) -> str:
@@ -347,9 +347,7 @@ def _tokens(body: Any) -> str | None:
 class ForgejoClient:
     """Calls about one repository or token (``subject``), which every error message names."""
 
-    def __init__(
-        self, inputs: ApiInputs, *, subject: str, verify: bool | str = True, extra_secrets: Iterable[str] = ()
-    ):
+    def __init__(self, inputs: ApiInputs, subject: str, verify: bool | str, extra_secrets: Iterable[str]) -> None:
         auth = inputs.api_auth or {}
         user, password, token = auth.get("username", ""), auth.get("password", ""), auth.get("token", "")
         self._base = str(inputs.api_url).rstrip("/").removesuffix(API_PREFIX) + API_PREFIX
