@@ -43,6 +43,7 @@ READY_RETRIES, READY_DEADLINE = 20, 300.0
 MIGRATION_POLLS = 30  # after a migrate timed out, or while adopting one in progress: every 10 s for 5 minutes
 MAX_REDIRECTS = 5
 TOKEN_PAGE_SIZE, TOKEN_PAGES = 50, 20  # Forgejo's largest page ([api] MAX_RESPONSE_ITEMS), and how many are read
+_HEADERS = {"Accept": "application/json", "User-Agent": "goldentooth-forgejo-mirror"}
 _TRANSIENT = frozenset({502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
@@ -376,8 +377,7 @@ class ForgejoClient:
         """Send ``POST /repos/migrate`` once and return the new repository. Whether to send it again is decided by
         looking first (``MigrateAnswerLost``): a second migrate could make a second repository. A 409 means the
         owner already has a repository of that name."""
-        timeout, shape = self._migrate_timeout, _repository
-        return self._call("POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=shape)
+        return self._call("POST", "/repos/migrate", 201, payload=options, migrate=True, shape=_repository)
 
     def get_repo(self, repo: str | int) -> dict[str, Any] | None:
         """The repository by owner/name or by its immutable id (which survives renames); None when it is gone."""
@@ -451,14 +451,13 @@ class ForgejoClient:
         *ok: int,
         shape: Callable[[Any], str | None] = _object,
         payload: dict[str, Any] | None = None,
-        timeout: float | None = None,
         ready: bool = False,
         retry_post: bool = False,
         migrate: bool = False,
     ) -> Any:
         """One call with its retries, redirects, deadline and size bound; its answer's JSON when the status is one
         of ``ok`` and ``shape`` finds nothing wrong with it, None for a 404 that ``ok`` allows."""
-        timeout = timeout or self._timeout
+        timeout = self._migrate_timeout if migrate else self._timeout
         budget = READY_DEADLINE if ready else timeout + 2 * self._timeout
         retries, factor = READY_RETRIES if ready else RETRIES, self._backoff
         retry = _Retry(
@@ -475,13 +474,11 @@ class ForgejoClient:
             with requests.Session() as session:
                 session.mount("http://", adapter := HTTPAdapter(max_retries=retry))
                 session.mount("https://", adapter)
-                session.auth = self._auth
-                session.headers.update({"Accept": "application/json", "User-Agent": "goldentooth-forgejo-mirror"})
                 for _ in range(MAX_REDIRECTS):
                     # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE.
                     with session.request(
                         method, url, json=payload, timeout=timeout, verify=self._verify, allow_redirects=False,
-                        stream=True,
+                        stream=True, auth=self._auth, headers=_HEADERS,
                     ) as response:  # fmt: skip
                         status, headers = response.status_code, response.headers
                         body = self._read(response, where, deadline, budget)
