@@ -44,6 +44,7 @@ MIGRATION_POLLS = 30  # after a migrate timed out, or while adopting one in prog
 MAX_REDIRECTS = 5
 TOKEN_PAGE_SIZE, TOKEN_PAGES = 50, 20  # Forgejo's largest page ([api] MAX_RESPONSE_ITEMS), and how many are read
 _HEADERS = {"Accept": "application/json", "User-Agent": "goldentooth-forgejo-mirror"}
+_NOT_JSON = object()  # what an answer that is not JSON decodes to
 _TRANSIENT = frozenset({502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
@@ -590,9 +591,6 @@ class ForgejoClient:
                 "Use http:// in api_url, or the port where Forgejo serves https"
             )
         return f"TLS: the handshake failed ({reason or type(cause or error).__name__})"
-
-
-_NOT_JSON = object()
 
 
 def _forgejo_message(value: Any, body: bytes, html: bool) -> str:
