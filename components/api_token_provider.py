@@ -25,7 +25,7 @@ from components.values import ForgejoName, Model, matching, one_of, rule
 SCOPE_CATEGORIES = (
     "activitypub", "admin", "issue", "misc", "notification", "organization", "package", "repository", "user"
 )  # fmt: skip
-SCOPES = ("all", "public-only", *(f"{level}:{c}" for level in ("read", "write") for c in SCOPE_CATEGORIES))
+SCOPES = ("all", "public-only", *(f"{level}:{kind}" for level in ("read", "write") for kind in SCOPE_CATEGORIES))
 _NAME = matching(r"[A-Za-z0-9][-._A-Za-z0-9]{0,63}", "{v!r} is not a token name: use at most 64 letters, digits, "
                  "'-', '_' and '.', starting with a letter or digit")  # fmt: skip
 OUTPUTS = ("token", "token_name", "token_last_eight", "granted_scopes")
