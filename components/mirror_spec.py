@@ -82,11 +82,11 @@ class MirrorSpec(Model):
     @classmethod
     def _related(cls, value: Any, info: ValidationInfo) -> Any:
         """The rules that relate a field to fields before it (absent from ``info.data`` when they failed their own)."""
-        data, parts = info.data, urlsplit(str(value))
+        data = info.data
         match info.field_name:
             # GitHub's downloader reads path segments 1 and 2; anything else panics or clones the wrong thing.
             case "clone_addr" if data.get("service") == "github" and (
-                not re.fullmatch(r"/[^/]+/[^/]+", parts.path) or parts.query or parts.fragment
+                not re.fullmatch(r"/[^/]+/[^/]+", (parts := urlsplit(value)).path) or parts.query or parts.fragment
             ):
                 raise ValueError("for service 'github' it must be https://<host>/<owner>/<repo>[.git]")
             case "dispatch_workflow" if value is not None and data.get("has_actions") is False:
