@@ -16,7 +16,6 @@ from typing import Annotated, Any, ClassVar
 import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
-from pydantic import field_validator
 
 from components import forgejo_api as api
 from components.forgejo_api import ForgejoConnection
@@ -26,15 +25,15 @@ from components.values import ForgejoName, Model, matching, one_of, rule
 SCOPE_CATEGORIES = (
     "activitypub", "admin", "issue", "misc", "notification", "organization", "package", "repository", "user"
 )  # fmt: skip
-SCOPES = (
-    "all",
-    "public-only",
-    *(f"{level}:{category}" for level in ("read", "write") for category in SCOPE_CATEGORIES),
-)
+SCOPES = ("all", "public-only", *(f"{level}:{kind}" for level in ("read", "write") for kind in SCOPE_CATEGORIES))
 _NAME = matching(r"[A-Za-z0-9][-._A-Za-z0-9]{0,63}", "{v!r} is not a token name: use at most 64 letters, digits, "
                  "'-', '_' and '.', starting with a letter or digit")  # fmt: skip
 OUTPUTS = ("token", "token_name", "token_last_eight", "granted_scopes")
 SECRET_PROPERTIES = ("api_auth", "token")
+_PASSWORD_LOGIN = (
+    "must be the admin's username and password: Forgejo creates and revokes access tokens only for a password login, "
+    "never for a token"
+)
 # What a refusal from Forgejo means for a token create, by status.
 _ADVICE = {
     400: "Forgejo refused the name or the scopes; run `pulumi up` again (a new name suffix is drawn each time).",
@@ -59,15 +58,7 @@ class ApiTokenSpec(Model):
 class TokenInputs(ApiTokenSpec, api.ApiInputs):
     """The resource's inputs: the token, and how to reach Forgejo's API (a password login)."""
 
-    @field_validator("api_auth")
-    @classmethod
-    def _password_login(cls, value: dict[str, str]) -> dict[str, str]:
-        if "token" in value:
-            raise ValueError(
-                "must be the admin's username and password: Forgejo creates and revokes access tokens only for a "
-                "password login, never for a token"
-            )
-        return value
+    api_auth: Annotated[api.ApiAuth, rule(lambda v: _PASSWORD_LOGIN if "token" in v else None)]
 
 
 class ApiTokenError(Exception):
@@ -81,39 +72,46 @@ class ForgejoApiTokenProvider(api.ForgejoProvider):
     replaced = tuple(ApiTokenSpec.model_fields)  # the new token is made before the old one is revoked
     outputs = OUTPUTS
     same: ClassVar[api.Comparisons] = {"scopes": lambda old, new: set(old) == set(new), "user": api.same_name}
+    secret = "token"
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         token: TokenInputs = self.read_inputs(props)
         name = f"{token.name}-{secrets.token_hex(4)}"
-        with api.connect(token, _subject(token)) as client:
+        with self.client(props) as client:
             client.wait_until_ready()
             created = _create(client, token, name)
-        outputs = {"token": created["sha1"], "token_name": name, **_server_state(created)}
+        outputs = {"token": created["sha1"], "token_name": name, **self.server_state(created)}
         return CreateResult(str(created["id"]), {**props, **outputs})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not props.get("token"):  # `pulumi import`: Forgejo never shows an existing token's value again
             raise ApiTokenError(f"token {id_}: an access token cannot be imported; let `pulumi up` make a new one")
-        token: TokenInputs = self.read_inputs(props)
         if not id_.isdigit():
             return ReadResult(None, {})
-        with api.connect(token, _subject(token), str(api.plain(props["token"]))) as client:
-            found = next((t for t in client.list_tokens(token.user) if t.get("id") == int(id_)), None)
-        if found is None:  # revoked in Forgejo: the next `up` makes a new one
-            return ReadResult(None, {})
-        return ReadResult(id_, {**props, **_server_state(found)}, self.input_props(props))
+        with self.client(props) as client:
+            tokens = client.list_tokens(self.read_inputs(props).user)
+        # Revoked in Forgejo, it reads as gone: the next `up` makes a new one.
+        return self.found(props, next((t for t in tokens if t.get("id") == int(id_)), None))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Only how to reach Forgejo changed (diff replaces on anything else): nothing to tell Forgejo.
         return UpdateResult({**news, **{key: olds[key] for key in OUTPUTS if key in olds}})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        token: TokenInputs = self.read_inputs(props)
         if not id_.isdigit():
-            api.warn(f"{_subject(token)}: left in Forgejo, not revoked: the state holds no token id ({id_!r}).")
+            api.warn(f"{self.subject(props)}: left in Forgejo, not revoked: the state holds no token id ({id_!r}).")
             return
-        with api.connect(token, _subject(token), str(api.plain(props.get("token")) or "")) as client:
-            client.delete_token(token.user, int(id_))  # a 404 counts as done
+        with self.client(props) as client:
+            client.delete_token(self.read_inputs(props).user, int(id_))  # a 404 counts as done
+
+    def subject(self, props: dict[str, Any]) -> str:
+        return f"token {api.plain(props.get('name'))} of {api.plain(props.get('user'))}"
+
+    def server_state(self, token: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "token_last_eight": str(token.get("token_last_eight") or ""),
+            "granted_scopes": token.get("scopes") or [],
+        }
 
 
 class ForgejoApiToken(pulumi.dynamic.Resource, module="forgejo", name="ApiToken"):
@@ -136,18 +134,8 @@ class ForgejoApiToken(pulumi.dynamic.Resource, module="forgejo", name="ApiToken"
             **connection.inputs(password_login=True),
             **dict.fromkeys(OUTPUTS),  # filled by the provider
         }
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
-        super().__init__(
-            ForgejoApiTokenProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret_outputs)
-        )
-
-
-def _subject(token: TokenInputs) -> str:
-    return f"token {token.name} of {token.user}"
-
-
-def _server_state(token: dict[str, Any]) -> dict[str, Any]:
-    return {"token_last_eight": str(token.get("token_last_eight") or ""), "granted_scopes": token.get("scopes") or []}
+        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
+        super().__init__(ForgejoApiTokenProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 def _create(client: api.ForgejoClient, token: TokenInputs, name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
@@ -27,7 +27,7 @@ import pulumi
 import pulumi.dynamic
 import requests
 import urllib3
-from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ReadResult
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import ConfigDict, ValidationError
@@ -43,6 +43,8 @@ READY_RETRIES, READY_DEADLINE = 20, 300.0
 MIGRATION_POLLS = 30  # after a migrate timed out, or while adopting one in progress: every 10 s for 5 minutes
 MAX_REDIRECTS = 5
 TOKEN_PAGE_SIZE, TOKEN_PAGES = 50, 20  # Forgejo's largest page ([api] MAX_RESPONSE_ITEMS), and how many are read
+_HEADERS = {"Accept": "application/json", "User-Agent": "goldentooth-forgejo-mirror"}
+_NOT_JSON = object()  # what an answer that is not JSON decodes to
 _TRANSIENT = frozenset({502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
@@ -52,7 +54,7 @@ _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL
 _UNKNOWN_CA, _NAME_MISMATCH = frozenset({2, 18, 19, 20, 21}), frozenset({62, 64})
 _NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"})
 # The types of the Repository fields the provider reads; id and full_name are required.
-_REPOSITORY_FIELDS: dict[str, type] = {
+REPOSITORY_FIELDS: dict[str, type] = {
     "id": int, "full_name": str, "mirror": bool, "mirror_interval": str, "empty": bool, "has_actions": bool,
     "private": bool, "description": str, "html_url": str, "clone_url": str, "original_url": str,
     "default_branch": str, "topics": list,
@@ -89,9 +91,8 @@ def _number(value: Any) -> bool:
 
 def _api_auth(auth: dict[str, str]) -> str | None:
     # Never echo the value: it is the credential. A token travels in a header, so it must be one token.
-    if (set(auth) == {"token"} and single_token(auth["token"])) or (
-        set(auth) == {"username", "password"} and all(auth.values())
-    ):
+    token = set(auth) == {"token"} and single_token(auth["token"])
+    if token or (set(auth) == {"username", "password"} and all(auth.values())):
         return None
     return 'must be {"username": ..., "password": ...} or {"token": ...}, all non-empty'
 
@@ -101,6 +102,7 @@ _SECONDS = rule(lambda value: None if _number(value) and value > 0 else "must be
 _BYTES = rule(
     lambda v: None if _number(v) and v >= 1024 and v == int(v) else "must be a whole number of bytes, at least 1024"
 )
+ApiAuth = Annotated[dict[str, str], rule(_api_auth)]
 
 
 class ApiInputs(Model):
@@ -109,7 +111,7 @@ class ApiInputs(Model):
     model_config = ConfigDict(loc_by_alias=False)
 
     api_url: ApiUrl
-    api_auth: Annotated[dict[str, str], rule(_api_auth)]
+    api_auth: ApiAuth
     """{"username": ..., "password": ...} or {"token": ...}; made secret by the resource."""
     ca_bundle: OptionalCaBundle | None = None
     insecure: bool = False
@@ -177,6 +179,9 @@ class ForgejoProvider(pulumi.dynamic.ResourceProvider):
     outputs: ClassVar[tuple[str, ...]]  # outputs only: never inputs, never diffed
     same: ClassVar[Comparisons] = {}  # how an input compares where == is too strict
     renamed: ClassVar[dict[str, str]] = {}  # property names of older states -> today's
+    secret: ClassVar[str]  # the property (besides api_auth) that holds a credential
+    subject: Callable[[dict[str, Any]], str]  # what the resource with these props is, as every error names it
+    server_state: Callable[[dict[str, Any]], dict[str, Any]]  # the outputs as Forgejo's answer reports them
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
@@ -222,8 +227,19 @@ class ForgejoProvider(pulumi.dynamic.ResourceProvider):
         fields = self.model.model_fields
         return self.model.model_construct(**{k: plain(v) for k, v in self.current(props).items() if k in fields})
 
-    def input_props(self, props: dict[str, Any]) -> dict[str, Any]:
-        return {key: value for key, value in props.items() if key in self.model.model_fields}
+    def client(self, props: dict[str, Any], subject: str = "") -> AbstractContextManager[ForgejoClient]:
+        """A client from the (current) ``props``; the value of the ``secret`` property is redacted from every error."""
+        secret = str(plain(props.get(self.secret)) or "")
+        return connect(self.read_inputs(props), subject or self.subject(props), secret)
+
+    def found(self, props: dict[str, Any], answer: dict[str, Any] | None, *refreshed: str) -> ReadResult:
+        """``read``'s result: gone (no ``answer``), or the outputs as Forgejo reports them and the stored inputs, the
+        ``refreshed`` ones as Forgejo has them."""
+        if answer is None:
+            return ReadResult(None, {})
+        server = self.server_state(answer)
+        inputs = {key: value for key, value in props.items() if key in self.model.model_fields}
+        return ReadResult(str(answer["id"]), {**props, **server}, {**inputs, **{key: server[key] for key in refreshed}})
 
 
 @contextmanager
@@ -231,17 +247,18 @@ def connect(inputs: ApiInputs, subject: str, *extra_secrets: str) -> Iterator[Fo
     """A client from one call's inputs (nothing is kept on the provider between calls). ``extra_secrets`` are
     redacted from every error, as the credentials are."""
     with tls_verify(inputs.ca_bundle, bool(inputs.insecure)) as verify:
-        yield ForgejoClient(inputs, subject=subject, verify=verify, extra_secrets=extra_secrets)
+        yield ForgejoClient(inputs, subject, verify, extra_secrets)
 
 
-def then(error: BaseException | None, advice: str) -> str:
+def then(error: object, advice: str) -> str:
     """An error's text, then what follows from it."""
     return f"{str(error).rstrip('.')}. {advice}"
 
 
-def warn(message: str) -> None:
-    """A warning for the user: the provider host has no engine connection, and the CLI shows its stderr."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+def warn(message: object, advice: str = "") -> None:
+    """A warning for the user (``message``, then ``advice``): the provider host has no engine connection, and the CLI
+    shows its stderr."""
+    print(f"warning: {then(message, advice) if advice else message}", file=sys.stderr, flush=True)
 
 
 class _Retry(Retry):
@@ -301,12 +318,12 @@ def _object(body: Any) -> str | None:
     return None if isinstance(body, dict) else f"JSON that is not an object ({type(body).__name__})"
 
 
-def _repository(body: Any) -> str | None:
-    """What keeps ``body`` from being a Repository whose fields the provider reads, or None."""
+def _repository(body: Any, asked: str | int = "") -> str | None:
+    """What keeps ``body`` from being a Repository whose fields the provider reads (and, ``asked`` by id, that one)."""
     if not isinstance(body, dict):
         return _object(body)
     problems = [f"no {key}" for key in ("id", "full_name") if key not in body]
-    for key, kind in _REPOSITORY_FIELDS.items():
+    for key, kind in REPOSITORY_FIELDS.items():
         value = body.get(key)
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
             problems.append(f"{key} is {type(value).__name__}, not {kind.__name__}")
@@ -314,7 +331,9 @@ def _repository(body: Any) -> str | None:
         problems.append("full_name is not owner/name")
     if not all(isinstance(topic, str) for topic in body.get("topics") or []):
         problems.append("topics are not all strings")
-    return f"JSON that is not a Forgejo repository ({'; '.join(problems)})" if problems else None
+    if problems:
+        return f"JSON that is not a Forgejo repository ({'; '.join(problems)})"
+    return f"repository id {body['id']}, not {asked}" if isinstance(asked, int) and body["id"] != asked else None
 
 
 def _token(body: Any) -> str | None:
@@ -330,9 +349,7 @@ def _tokens(body: Any) -> str | None:
 class ForgejoClient:
     """Calls about one repository or token (``subject``), which every error message names."""
 
-    def __init__(
-        self, inputs: ApiInputs, *, subject: str, verify: bool | str = True, extra_secrets: Iterable[str] = ()
-    ):
+    def __init__(self, inputs: ApiInputs, subject: str, verify: bool | str, extra_secrets: Iterable[str]) -> None:
         auth = inputs.api_auth or {}
         user, password, token = auth.get("username", ""), auth.get("password", ""), auth.get("token", "")
         self._base = str(inputs.api_url).rstrip("/").removesuffix(API_PREFIX) + API_PREFIX
@@ -361,22 +378,12 @@ class ForgejoClient:
         """Send ``POST /repos/migrate`` once and return the new repository. Whether to send it again is decided by
         looking first (``MigrateAnswerLost``): a second migrate could make a second repository. A 409 means the
         owner already has a repository of that name."""
-        timeout, shape = self._migrate_timeout, _repository
-        return self._call("POST", "/repos/migrate", 201, payload=options, timeout=timeout, migrate=True, shape=shape)
+        return self._call("POST", "/repos/migrate", 201, payload=options, migrate=True, shape=_repository)
 
-    def get_repo(self, full_name: str) -> dict[str, Any] | None:
-        """The repository, or None when it does not exist."""
-        return self._call("GET", _repo_path(full_name), 200, 404, shape=_repository)
-
-    def get_repo_by_id(self, repo_id: int) -> dict[str, Any] | None:
-        """The repository by its immutable id (survives renames), or None when it is gone."""
-
-        def same_id(body: Any) -> str | None:
-            return _repository(body) or (
-                f"repository id {body['id']}, not {repo_id}" if body["id"] != repo_id else None
-            )
-
-        return self._call("GET", f"/repositories/{repo_id}", 200, 404, shape=same_id)
+    def get_repo(self, repo: str | int) -> dict[str, Any] | None:
+        """The repository by owner/name or by its immutable id (which survives renames); None when it is gone."""
+        path = _repo_path(repo) if isinstance(repo, str) else f"/repositories/{repo}"
+        return self._call("GET", path, 200, 404, shape=lambda body: _repository(body, repo))
 
     def edit_repo(self, full_name: str, changes: dict[str, Any]) -> dict[str, Any]:
         """``PATCH`` only the given fields and return the repository as the server now has it."""
@@ -445,14 +452,13 @@ class ForgejoClient:
         *ok: int,
         shape: Callable[[Any], str | None] = _object,
         payload: dict[str, Any] | None = None,
-        timeout: float | None = None,
         ready: bool = False,
         retry_post: bool = False,
         migrate: bool = False,
     ) -> Any:
         """One call with its retries, redirects, deadline and size bound; its answer's JSON when the status is one
         of ``ok`` and ``shape`` finds nothing wrong with it, None for a 404 that ``ok`` allows."""
-        timeout = timeout or self._timeout
+        timeout = self._migrate_timeout if migrate else self._timeout
         budget = READY_DEADLINE if ready else timeout + 2 * self._timeout
         retries, factor = READY_RETRIES if ready else RETRIES, self._backoff
         retry = _Retry(
@@ -469,13 +475,11 @@ class ForgejoClient:
             with requests.Session() as session:
                 session.mount("http://", adapter := HTTPAdapter(max_retries=retry))
                 session.mount("https://", adapter)
-                session.auth = self._auth
-                session.headers.update({"Accept": "application/json", "User-Agent": "goldentooth-forgejo-mirror"})
                 for _ in range(MAX_REDIRECTS):
                     # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE.
                     with session.request(
                         method, url, json=payload, timeout=timeout, verify=self._verify, allow_redirects=False,
-                        stream=True,
+                        stream=True, auth=self._auth, headers=_HEADERS,
                     ) as response:  # fmt: skip
                         status, headers = response.status_code, response.headers
                         body = self._read(response, where, deadline, budget)
@@ -492,12 +496,10 @@ class ForgejoClient:
             reason = f"no answer within {timeout:g} s (not re-sent: repeating this call is not safe)"
         except requests.exceptions.SSLError as error:
             reason = self._tls_failure(error)
-        except requests.exceptions.ConnectionError as error:
+        except requests.RequestException as error:
             # requests passes a mid-answer disconnect on as a ProtocolError; a failed connect (nothing sent) is not.
             if migrate and error.args and isinstance(error.args[0], urllib3.exceptions.ProtocolError):
                 raise MigrateAnswerLost(f"{where}: the connection dropped before the answer", resendable=True) from None
-            reason = str(error)
-        except requests.RequestException as error:
             reason = str(error)
         except (ValueError, TypeError, UnicodeError) as error:
             # Raised while building the request (http.client refuses a header with a newline, say); the text quotes
@@ -512,26 +514,22 @@ class ForgejoClient:
             value = json.loads(body) if body else {}
         except ValueError:  # UnicodeDecodeError included
             value = _NOT_JSON
+        answered = f"{where} answered HTTP {status}"
         if status in ok:
             problem = ("an HTML page" if html else "a body that is not JSON") if value is _NOT_JSON else shape(value)
             if problem is None:
                 return value
-            raise ForgejoApiError(
-                f"{where} answered HTTP {status} with {problem}; is api_url pointing at Forgejo's API "
-                "(https://<host>/api/v1)?",
-                status=status,
-            )
-        if location and _origin(location) != _origin(self._base):
+            message = f"{answered} with {problem}; is api_url pointing at Forgejo's API (https://<host>/api/v1)?"
+        elif location and _origin(location) != _origin(self._base):
             message = (
-                f"{where} answered HTTP {status}, redirecting to another origin ({_origin(location) or '?'}). "
-                "Not followed, and no credentials were sent there: api_url must be Forgejo's own address."
+                f"{answered}, redirecting to another origin ({_origin(location) or '?'}). Not followed, and no "
+                "credentials were sent there: api_url must be Forgejo's own address."
             )
         elif status in _REDIRECTS:
+            to = urlsplit(location).path or location if location else "(no Location header)"
             message = (
-                f"{where} answered HTTP {status}, redirecting to "
-                f"{urlsplit(location).path or location if location else '(no Location header)'}: the repository was "
-                "renamed or moved in Forgejo. Rename it back, or run `pulumi refresh` and update the mirror's name in "
-                "config."
+                f"{answered}, redirecting to {to}: the repository was renamed or moved in Forgejo. Rename it back, or "
+                "run `pulumi refresh` and update the mirror's name in config."
             )
         else:
             message = f"{where} failed with HTTP {status}: {_forgejo_message(value, body, html)}"
@@ -593,9 +591,6 @@ class ForgejoClient:
                 "Use http:// in api_url, or the port where Forgejo serves https"
             )
         return f"TLS: the handshake failed ({reason or type(cause or error).__name__})"
-
-
-_NOT_JSON = object()
 
 
 def _forgejo_message(value: Any, body: bytes, html: bool) -> str:

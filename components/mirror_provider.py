@@ -57,6 +57,7 @@ class ForgejoMirrorProvider(api.ForgejoProvider):
         "repo_name": api.same_name,
     }
     renamed: ClassVar[dict[str, str]] = {"owner": "repo_owner", "name": "repo_name", "upstream_token": "auth_token"}
+    secret = "auth_token"
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(id_, olds, news)
@@ -68,54 +69,58 @@ class ForgejoMirrorProvider(api.ForgejoProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         mirror: MirrorInputs = self.read_inputs(props)
-        with api.connect(mirror, mirror.full_name, mirror.auth_token or "") as client:
+        with self.client(props) as client:
             client.wait_until_ready()
             repo, adopted = _migrate_or_adopt(client, mirror)
             # The repository exists now, and a failed create keeps no state: from here on, only an adoption
             # whose claim cannot be written may fail (the repository was there before).
             claim = _claim(client, repo, adopted)
             try:
-                repo = _patch(client, repo["full_name"], _changes(mirror, _server_state(repo))) or repo
+                repo = _patch(client, repo["full_name"], _changes(mirror, self.server_state(repo))) or repo
             except (api.ForgejoApiError, MirrorError) as error:
-                api.warn(api.then(error, "The state holds what Forgejo has, so the next `pulumi up` tries again."))
+                api.warn(error, "The state holds what Forgejo has, so the next `pulumi up` tries again.")
             _kick_first_run(client, mirror, repo)
-        return CreateResult(str(repo["id"]), {**props, **_server_state(repo), "claim": claim})
+        return CreateResult(str(repo["id"]), {**props, **self.server_state(repo), "claim": claim})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         props = self.current(props)
-        with api.connect(self.read_inputs(props), subject := _stored_full_name(props)) as client:
-            repo = client.get_repo_by_id(int(id_)) if id_.isdigit() else client.get_repo(subject)
-        if repo is None:
-            return ReadResult(None, {})
-        server = _server_state(repo)
-        return ReadResult(
-            str(repo["id"]), {**props, **server}, {**self.input_props(props), **{k: server[k] for k in PATCHED}}
-        )
+        with self.client(props) as client:
+            repo = client.get_repo(int(id_) if id_.isdigit() else self.subject(props))
+        return self.found(props, repo, *PATCHED)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds = self.current(olds)
         kept = {key: olds[key] for key in (*SERVER_OUTPUTS, "claim") if key in olds}
-        mirror: MirrorInputs = self.read_inputs(news)
-        if not (changes := _changes(mirror, kept)):  # e.g. new credentials or timeouts only: nothing to tell Forgejo
+        if not (changes := _changes(self.read_inputs(news), kept)):  # e.g. new credentials or timeouts only
             return UpdateResult({**news, **kept})
-        with api.connect(mirror, target := _stored_full_name(olds)) as client:
+        with self.client(news, target := self.subject(olds)) as client:
             repo = _patch(client, target, changes)
-        return UpdateResult({**news, **kept, **_server_state(repo or {})})
+        return UpdateResult({**news, **kept, **self.server_state(repo or {})})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         props = self.current(props)
-        subject = _stored_full_name(props)
         if not id_.isdigit():
-            api.warn(f"{subject}: left in Forgejo, not deleted: the state holds no repository id ({id_!r}).")
+            api.warn(
+                f"{self.subject(props)}: left in Forgejo, not deleted: the state holds no repository id ({id_!r})."
+            )
             return
-        with api.connect(self.read_inputs(props), subject) as client:
+        with self.client(props) as client:
             # By id, from the configured origin only: it follows a rename made in the UI.
-            if (repo := client.get_repo_by_id(int(id_))) is None:
+            if (repo := client.get_repo(int(id_))) is None:
                 return  # already gone
             if reason := _not_ours(repo, str(api.plain(props.get("claim")) or "")):
                 api.warn(f"{repo['full_name']}: left in Forgejo, not deleted: {reason}")
             else:
                 client.delete_repo(repo["full_name"])
+
+    def subject(self, props: dict[str, Any]) -> str:
+        """Where the repository was last seen: the server's full_name, else owner/name from the inputs."""
+        owner_name = f"{api.plain(props.get('repo_owner'))}/{api.plain(props.get('repo_name'))}"
+        return str(api.plain(props.get("full_name")) or owner_name)
+
+    def server_state(self, repo: dict[str, Any]) -> dict[str, Any]:
+        """The outputs as Forgejo reports them (mirror_interval in Go's canonical form)."""
+        return {key: api.REPOSITORY_FIELDS[key](repo.get(key) or "") for key in SERVER_OUTPUTS}
 
 
 class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
@@ -143,21 +148,8 @@ class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
             "auth_token": pulumi.Output.secret(auth_token) if auth_token is not None else None,
             **dict.fromkeys(("full_name", "html_url", "clone_url")),  # outputs only, filled by the provider
         }
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
-        super().__init__(
-            ForgejoMirrorProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret_outputs)
-        )
-
-
-def _stored_full_name(props: dict[str, Any]) -> str:
-    """Where the repository was last seen: the server's full_name, else owner/name from the inputs."""
-    full_name = api.plain(props.get("full_name"))
-    return str(full_name) if full_name else f"{api.plain(props.get('repo_owner'))}/{api.plain(props.get('repo_name'))}"
-
-
-def _server_state(repo: dict[str, Any]) -> dict[str, Any]:
-    """The outputs as Forgejo reports them (mirror_interval in Go's canonical form)."""
-    return {key: (bool if key in ("has_actions", "private") else str)(repo.get(key) or "") for key in SERVER_OUTPUTS}
+        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
+        super().__init__(ForgejoMirrorProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 def _migrate_or_adopt(client: api.ForgejoClient, mirror: MirrorInputs) -> tuple[dict[str, Any], bool]:
@@ -181,13 +173,11 @@ def _migrate_or_adopt(client: api.ForgejoClient, mirror: MirrorInputs) -> tuple[
             if error.status != 409:
                 raise
             return _adopt(client, mirror, client.get_repo(mirror.full_name)), True
-    raise MirrorError(
-        api.then(
-            lost,
-            f"The repository is still absent after {MIGRATE_ATTEMPTS} attempts, so Forgejo never got the request. "
-            "Run `pulumi up` again once Forgejo answers through the gateway.",
-        )
+    advice = (
+        f"The repository is still absent after {MIGRATE_ATTEMPTS} attempts, so Forgejo never got the request. "
+        "Run `pulumi up` again once Forgejo answers through the gateway."
     )
+    raise MirrorError(api.then(lost, advice))
 
 
 def _adopt(client: api.ForgejoClient, mirror: MirrorInputs, existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -220,19 +210,15 @@ def _claim(client: api.ForgejoClient, repo: dict[str, Any], adopted: bool) -> st
         client.set_topics(repo["full_name"], [*topics, claim])
     except api.ForgejoApiError as error:
         if adopted:  # the old resource's claim is still on it: adopting without ours would let it delete
-            raise MirrorError(
-                api.then(
-                    error,
-                    "The repository exists, but could not be claimed for this resource, so it was not adopted and "
-                    "nothing in it was changed. Run `pulumi up` again.",
-                )
-            ) from None
-        api.warn(
-            api.then(
-                error,
-                "The mirror was created but carries no claim: deleting this resource deletes the repository only "
-                "while no other resource claims it.",
+            advice = (
+                "The repository exists, but could not be claimed for this resource, so it was not adopted and nothing "
+                "in it was changed. Run `pulumi up` again."
             )
+            raise MirrorError(api.then(error, advice)) from None
+        api.warn(
+            error,
+            "The mirror was created but carries no claim: deleting this resource deletes the repository only while no "
+            "other resource claims it.",
         )
         return ""
     return claim
@@ -285,7 +271,7 @@ def _kick_first_run(client: api.ForgejoClient, mirror: MirrorInputs, repo: dict[
         try:
             client.sync_mirror(full_name)
         except api.ForgejoApiError as error:
-            api.warn(api.then(error, "The mirror still syncs at its interval; its Settings page syncs it now."))
+            api.warn(error, "The mirror still syncs at its interval; its Settings page syncs it now.")
     if not (workflow := mirror.dispatch_workflow):
         return
     if not (ref := mirror.dispatch_ref or repo.get("default_branch")):
@@ -297,4 +283,4 @@ def _kick_first_run(client: api.ForgejoClient, mirror: MirrorInputs, repo: dict[
     try:
         client.dispatch_workflow(full_name, workflow, str(ref))
     except api.ForgejoApiError as error:
-        api.warn(api.then(error, f"{workflow} was not started: run it from the repository's Actions tab."))
+        api.warn(error, f"{workflow} was not started: run it from the repository's Actions tab.")

@@ -8,7 +8,7 @@ with how Forgejo takes it.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -62,17 +62,6 @@ class MirrorSpec(Model):
     def marked(cls, *markers: str) -> tuple[str, ...]:
         return tuple(name for name, field in cls.model_fields.items() if set(markers) & set(field.metadata))
 
-    @field_validator("clone_addr")
-    @classmethod
-    def _github_path(cls, value: str, info: ValidationInfo) -> str:
-        # GitHub's downloader reads path segments 1 and 2; anything else panics or clones the wrong thing.
-        parts = urlsplit(value)
-        if info.data.get("service") == "github" and (
-            not re.fullmatch(r"/[^/]+/[^/]+", parts.path) or parts.query or parts.fragment
-        ):
-            raise ValueError("for service 'github' it must be https://<host>/<owner>/<repo>[.git]")
-        return value
-
     @field_validator("mirror_interval")
     @classmethod
     def _not_below_minimum(cls, value: str, info: ValidationInfo) -> str:
@@ -89,18 +78,21 @@ class MirrorSpec(Model):
             )
         return value
 
-    @field_validator("dispatch_workflow")
+    @field_validator("clone_addr", "dispatch_workflow", "dispatch_ref")
     @classmethod
-    def _needs_actions(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and info.data.get("has_actions") is False:
-            raise ValueError("needs actions: true (a workflow cannot run while Actions are off)")
-        return value
-
-    @field_validator("dispatch_ref")
-    @classmethod
-    def _needs_workflow(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and "dispatch_workflow" in info.data and not info.data["dispatch_workflow"]:
-            raise ValueError("is only used together with dispatchWorkflow")
+    def _related(cls, value: Any, info: ValidationInfo) -> Any:
+        """The rules that relate a field to fields before it (absent from ``info.data`` when they failed their own)."""
+        data = info.data
+        match info.field_name:
+            # GitHub's downloader reads path segments 1 and 2; anything else panics or clones the wrong thing.
+            case "clone_addr" if data.get("service") == "github" and (
+                not re.fullmatch(r"/[^/]+/[^/]+", (parts := urlsplit(value)).path) or parts.query or parts.fragment
+            ):
+                raise ValueError("for service 'github' it must be https://<host>/<owner>/<repo>[.git]")
+            case "dispatch_workflow" if value is not None and data.get("has_actions") is False:
+                raise ValueError("needs actions: true (a workflow cannot run while Actions are off)")
+            case "dispatch_ref" if value is not None and "dispatch_workflow" in data and not data["dispatch_workflow"]:
+                raise ValueError("is only used together with dispatchWorkflow")
         return value
 
 

@@ -287,7 +287,7 @@ def test_every_call_carries_an_explicit_timeout(fake: FakeForgejo, monkeypatch: 
         client.wait_until_ready()
         client.migrate(dict(MIGRATE_OPTIONS))
         client.get_repo("forgejo_admin/mcp")
-        client.get_repo_by_id(1)
+        client.get_repo(1)
         client.edit_repo("forgejo_admin/mcp", {"has_actions": True})
         client.set_topics("forgejo_admin/mcp", ["mcp"])
         client.sync_mirror("forgejo_admin/mcp")
@@ -376,7 +376,7 @@ def elsewhere() -> Iterator[FakeForgejo]:
 
 OTHER_ORIGIN_CALLS = [
     ("GET", REPO, lambda client: client.get_repo("forgejo_admin/mcp")),
-    ("GET", "/api/v1/repositories/1", lambda client: client.get_repo_by_id(1)),
+    ("GET", "/api/v1/repositories/1", lambda client: client.get_repo(1)),
     ("PATCH", REPO, lambda client: client.edit_repo("forgejo_admin/mcp", {"private": True})),
     ("PUT", f"{REPO}/topics", lambda client: client.set_topics("forgejo_admin/mcp", ["mcp"])),
     ("DELETE", REPO, lambda client: client.delete_repo("forgejo_admin/mcp")),
@@ -465,7 +465,7 @@ def test_a_created_mirror_of_the_wrong_shape_is_a_clear_error(fake: FakeForgejo)
 def test_a_repository_fetched_by_id_must_carry_that_id(fake: FakeForgejo) -> None:
     fake.script("GET", "/api/v1/repositories/7", Reply(200, {"id": 8, "full_name": "forgejo_admin/mcp"}))
     with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
-        client.get_repo_by_id(7)
+        client.get_repo(7)
     assert str(raised.value) == (
         "forgejo_admin/mcp: GET /api/v1/repositories/7 answered HTTP 200 with repository id 8, not 7; "
         "is api_url pointing at Forgejo's API (https://<host>/api/v1)?"
