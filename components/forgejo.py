@@ -126,11 +126,13 @@ class ForgejoServer(pulumi.ComponentResource):
         }
         # One Secret holds every group's: key "token" the first group's (as before), "token-<name>" another's.
         keys = {g.name: RUNNER_SECRET_KEY if g is first else f"{RUNNER_SECRET_KEY}-{g.name}" for g in groups}
-        tokens_name = f"{settings.fullname}-runner-registration"
+        registration_secret_name = f"{settings.fullname}-runner-registration"
         tokens = {keys[group]: secret for group, secret in self.runner_secrets.items()}
-        registration_secret = opaque_secret(f"{name}-runner-registration", tokens_name, namespace, tokens, child)
+        registration_secret = opaque_secret(
+            f"{name}-runner-registration", registration_secret_name, namespace, tokens, child
+        )
         registrations = [(g.name, g.scope, keys[g.name]) for g in groups]
-        registration = registration_values(registrations, tokens_name, settings.image)
+        registration = registration_values(registrations, registration_secret_name, settings.image)
 
         release_dependencies: list[pulumi.Resource] = [namespace_ready, admin_secret, registration_secret]
         if adoption is not None:

@@ -258,10 +258,17 @@ def _runner_label(value: str) -> str | None:
 def _runner_labels(labels: list[str]) -> list[str]:
     if not labels:
         raise ValueError("needs at least one label, e.g. 'ubuntu-latest:docker://node:20-bookworm'")
-    again = repeats([label_name(label) for label in labels])
-    refuse([((i,), f"names {labels[i].partition(':')[0]!r} again with "
-             f"{'the same label' if labels[at] == labels[i] else 'another image'} (runnerLabels[{at}] has it "
-             "already); give each label its own name") for i, at in again])  # fmt: skip
+    refuse(
+        [
+            (
+                (i,),
+                f"names {labels[i].partition(':')[0]!r} again with "
+                f"{'the same label' if labels[at] == labels[i] else 'another image'} (runnerLabels[{at}] has it "
+                "already); give each label its own name",
+            )
+            for i, at in repeats([label_name(x) for x in labels])
+        ]
+    )
     return labels
 
 
@@ -356,8 +363,9 @@ def _chart_source(value: str) -> str | None:
             return None
         return f"{value!r} is not an OCI repository such as 'oci://code.forgejo.org/forgejo-helm'"
     if "://" in value:
-        return (f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not "
-                "supported)")  # fmt: skip
+        return (
+            f"{value!r} is neither an oci:// repository nor a local path (Helm's http repositories are not supported)"
+        )
     if value.endswith(".tgz"):
         return None if Path(value).is_file() else f"{value!r}: no such chart archive"
     return None if Path(value, "Chart.yaml").is_file() else f"{value!r} is not a chart directory (no Chart.yaml there)"
