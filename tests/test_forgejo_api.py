@@ -209,7 +209,8 @@ def test_waiting_for_a_migration_lasts_until_it_is_neither_migrating_nor_empty(f
     first.join()
     second.join()
     assert (waited["mirror_interval"], waited["empty"]) == ("5m0s", False)
-    assert fake.count("GET", REPO) >= 5
+    # Polled before, between and after the two stages: six polls unloaded, fewer when a busy machine stretches them.
+    assert fake.count("GET", REPO) >= 3
 
 
 def test_waiting_for_a_migration_that_fails_on_the_server_says_so(fake: FakeForgejo) -> None:
