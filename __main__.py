@@ -6,8 +6,8 @@ from components.api_tokens import ApiTokens
 from components.cluster import existing_value
 from components.config import load_settings
 from components.forgejo import ForgejoServer
+from components.forgejo_api import ForgejoConnection
 from components.image_automation import ImageAutomation
-from components.mirror_provider import ForgejoConnection
 from components.mirrors import Mirrors
 from components.namespaces import Namespaces
 from components.route import GatewayRoute

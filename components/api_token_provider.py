@@ -18,7 +18,6 @@ import pulumi.dynamic
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from components import forgejo_api as api
-from components.forgejo_api import ForgejoConnection
 from components.values import ForgejoName, Model, matching, one_of, rule
 
 # Forgejo's scope categories (AllAccessTokenScopeCategories); write implies read, "all" is every write scope.
@@ -114,28 +113,19 @@ class ForgejoApiTokenProvider(api.ForgejoProvider):
         }
 
 
-class ForgejoApiToken(pulumi.dynamic.Resource, module="forgejo", name="ApiToken"):
-    """A Forgejo access token (type ``pulumi-python:dynamic/forgejo:ApiToken``)."""
+class ForgejoApiToken(api.ForgejoResource, module="forgejo", name="ApiToken"):
+    """A Forgejo access token (type ``pulumi-python:dynamic/forgejo:ApiToken``), made by a password login."""
+
+    provider_class = ForgejoApiTokenProvider
+    spec_model = ApiTokenSpec
+    secret_properties = SECRET_PROPERTIES
+    unset = OUTPUTS
+    password_login = True
 
     token: pulumi.Output[str]
     """The value: a secret output."""
     token_name: pulumi.Output[str]
     """The name in Forgejo, ``<name>-<8 hex>``; ``granted_scopes`` are the scopes as Forgejo normalised them."""
-
-    def __init__(
-        self,
-        resource_name: str,
-        spec: ApiTokenSpec,
-        connection: ForgejoConnection,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props: dict[str, Any] = {
-            **spec.model_dump(include=set(ApiTokenSpec.model_fields)),
-            **connection.inputs(password_login=True),
-            **dict.fromkeys(OUTPUTS),  # filled by the provider
-        }
-        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
-        super().__init__(ForgejoApiTokenProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 def _create(client: api.ForgejoClient, token: TokenInputs, name: str) -> dict[str, Any]:

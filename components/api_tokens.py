@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 from components.api_token_provider import ForgejoApiToken
 from components.cluster import opaque_secret
 from components.config import ApiTokenConfig
-from components.mirror_provider import ForgejoConnection
+from components.forgejo_api import ForgejoConnection
 
 
 class ApiTokens(pulumi.ComponentResource):

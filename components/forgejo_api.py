@@ -242,6 +242,37 @@ class ForgejoProvider(pulumi.dynamic.ResourceProvider):
         return ReadResult(str(answer["id"]), {**props, **server}, {**inputs, **{key: server[key] for key in refreshed}})
 
 
+class ForgejoResource(pulumi.dynamic.Resource):
+    """What both Forgejo resources register: the spec's fields, how to reach the API and the further ``inputs``,
+    then the ``unset`` outputs (registered empty so that their Output attributes exist) for the provider to fill.
+    The ``secret_properties`` are secret in the inputs as in the outputs, even when given as plain values."""
+
+    provider_class: ClassVar[type[ForgejoProvider]]
+    spec_model: ClassVar[type[Model]]
+    secret_properties: ClassVar[tuple[str, ...]]
+    unset: ClassVar[tuple[str, ...]]
+    password_login: ClassVar[bool] = False  # see ForgejoConnection.inputs
+
+    def __init__(
+        self,
+        resource_name: str,
+        spec: Model,
+        connection: ForgejoConnection,
+        opts: pulumi.ResourceOptions | None = None,
+        **inputs: pulumi.Input[Any] | None,
+    ) -> None:
+        props: dict[str, Any] = {
+            **spec.model_dump(include=set(self.spec_model.model_fields)),
+            **connection.inputs(password_login=self.password_login),
+            **inputs,
+            **dict.fromkeys(self.unset),
+        }
+        secrets = {key: value for key in self.secret_properties if (value := props[key]) is not None}
+        props.update({key: pulumi.Output.secret(value) for key, value in secrets.items()})
+        secret = pulumi.ResourceOptions(additional_secret_outputs=list(self.secret_properties))
+        super().__init__(self.provider_class(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
+
+
 @contextmanager
 def connect(inputs: ApiInputs, subject: str, *extra_secrets: str) -> Iterator[ForgejoClient]:
     """A client from one call's inputs (nothing is kept on the provider between calls). ``extra_secrets`` are

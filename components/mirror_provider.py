@@ -19,7 +19,6 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components import forgejo_api as api
 from components.durations import same_duration
-from components.forgejo_api import ForgejoConnection
 from components.mirror_spec import CREATE, EDIT, IN_PLACE, MirrorSpec, same_clone_addr
 from components.values import GoDuration, Token
 
@@ -123,33 +122,20 @@ class ForgejoMirrorProvider(api.ForgejoProvider):
         return {key: api.REPOSITORY_FIELDS[key](repo.get(key) or "") for key in SERVER_OUTPUTS}
 
 
-class ForgejoMirror(pulumi.dynamic.Resource, module="forgejo", name="Mirror"):
-    """A Forgejo pull mirror (type ``pulumi-python:dynamic/forgejo:Mirror``); its id is Forgejo's repository id."""
+class ForgejoMirror(api.ForgejoResource, module="forgejo", name="Mirror"):
+    """A Forgejo pull mirror (type ``pulumi-python:dynamic/forgejo:Mirror``); its id is Forgejo's repository id. Its
+    further inputs are ``min_interval`` (the server's) and ``auth_token`` (a private upstream's, or None)."""
+
+    provider_class = ForgejoMirrorProvider
+    spec_model = MirrorSpec
+    secret_properties = SECRET_PROPERTIES
+    unset = ("full_name", "html_url", "clone_url")
 
     html_url: pulumi.Output[str]
     clone_url: pulumi.Output[str]
     has_actions: pulumi.Output[bool]
     mirror_interval: pulumi.Output[str]
     """As Forgejo reports it, in Go's canonical form: "5m" reads back as "5m0s"."""
-
-    def __init__(
-        self,
-        resource_name: str,
-        spec: MirrorSpec,
-        connection: ForgejoConnection,
-        min_interval: str,
-        auth_token: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props: dict[str, Any] = {
-            **spec.model_dump(include=set(MirrorSpec.model_fields)),
-            **connection.inputs(),
-            "min_interval": min_interval,
-            "auth_token": pulumi.Output.secret(auth_token) if auth_token is not None else None,
-            **dict.fromkeys(("full_name", "html_url", "clone_url")),  # outputs only, filled by the provider
-        }
-        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_PROPERTIES))
-        super().__init__(ForgejoMirrorProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 def _migrate_or_adopt(client: api.ForgejoClient, mirror: MirrorInputs) -> tuple[dict[str, Any], bool]:

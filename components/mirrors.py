@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 
-from components.mirror_provider import ForgejoConnection, ForgejoMirror
+from components.forgejo_api import ForgejoConnection
+from components.mirror_provider import ForgejoMirror
 from components.mirror_spec import MirrorConfig, MirrorSpec
 
 
@@ -40,8 +41,6 @@ class Mirrors(pulumi.ComponentResource):
                 mirror_resource_name(name, spec),
                 spec,
                 connection,
-                min_interval,
-                (upstream_tokens or {}).get(spec.full_name),
                 pulumi.ResourceOptions(
                     parent=self,
                     # Children wait for what the component waits for (the Helm release): Forgejo must exist first.
@@ -49,6 +48,8 @@ class Mirrors(pulumi.ComponentResource):
                     retain_on_delete=retain if spec.retain is None else spec.retain,
                     aliases=[pulumi.Alias(name=f"{name}-{spec.repo_owner}-{spec.repo_name}")],  # the earlier naming
                 ),
+                min_interval=min_interval,
+                auth_token=(upstream_tokens or {}).get(spec.full_name),
             )
             for spec in specs
         }

@@ -19,7 +19,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 
-from components.mirror_provider import ForgejoConnection, ForgejoMirror, ForgejoMirrorProvider
+from components.forgejo_api import ForgejoConnection
+from components.mirror_provider import ForgejoMirror, ForgejoMirrorProvider
 from components.mirror_spec import MirrorConfig
 from components.mirrors import Mirrors
 from tests.fake_forgejo import FakeForgejo

@@ -62,7 +62,8 @@ def test_mirror_inputs_use_forgejos_names_and_keep_credentials_secret() -> None:
 
 def test_the_resource_itself_marks_credentials_secret_when_given_plain_values() -> None:
     def program() -> None:
-        ForgejoMirror("bare", MCP, replace(CONNECTION, password=None, token=API_TOKEN), "5m", UPSTREAM_TOKEN)
+        connection = replace(CONNECTION, password=None, token=API_TOKEN)
+        ForgejoMirror("bare", MCP, connection, min_interval="5m", auth_token=UPSTREAM_TOKEN)
 
     monitor = run_under_mocks(program)
     inputs = monitor.one(MIRROR_TYPE, "bare").inputs
