@@ -11,7 +11,7 @@ the marker this resource owns, and the only name it ever deletes by.
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import pulumi
 import pulumi.dynamic
@@ -19,6 +19,9 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from components import forgejo_api as api
 from components.values import ForgejoName, Model, matching, one_of, rule
+
+if TYPE_CHECKING:
+    from components.forgejo_client import ForgejoClient
 
 # Forgejo's scope categories (AllAccessTokenScopeCategories); write implies read, "all" is every write scope.
 SCOPE_CATEGORIES = (
@@ -128,7 +131,7 @@ class ForgejoApiToken(api.ForgejoResource, module="forgejo", name="ApiToken"):
     """The name in Forgejo, ``<name>-<8 hex>``; ``granted_scopes`` are the scopes as Forgejo normalised them."""
 
 
-def _create(client: api.ForgejoClient, token: TokenInputs, name: str) -> dict[str, Any]:
+def _create(client: ForgejoClient, token: TokenInputs, name: str) -> dict[str, Any]:
     """The new token; a refusal is explained, and a lost answer is looked after so that no token is left behind."""
     try:
         return client.create_token(token.user, name, list(token.scopes))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import pulumi
 import pulumi.dynamic
@@ -21,6 +21,9 @@ from components import forgejo_api as api
 from components.durations import same_duration
 from components.mirror_spec import CREATE, EDIT, IN_PLACE, MirrorSpec, same_clone_addr
 from components.values import GoDuration, Token
+
+if TYPE_CHECKING:
+    from components.forgejo_client import ForgejoClient
 
 
 class MirrorInputs(MirrorSpec, api.ApiInputs):
@@ -138,7 +141,7 @@ class ForgejoMirror(api.ForgejoResource, module="forgejo", name="Mirror"):
     """As Forgejo reports it, in Go's canonical form: "5m" reads back as "5m0s"."""
 
 
-def _migrate_or_adopt(client: api.ForgejoClient, mirror: MirrorInputs) -> tuple[dict[str, Any], bool]:
+def _migrate_or_adopt(client: ForgejoClient, mirror: MirrorInputs) -> tuple[dict[str, Any], bool]:
     """The repository, migrated now or adopted (True: it may have existed before). A migrate whose answer a gateway
     replaced or cut off is looked after before it is sent again, so a hiccup makes neither a failure nor a second
     repository: absent, send it again once /version answers; present, adopt it."""
@@ -166,7 +169,7 @@ def _migrate_or_adopt(client: api.ForgejoClient, mirror: MirrorInputs) -> tuple[
     raise MirrorError(api.then(lost, advice))
 
 
-def _adopt(client: api.ForgejoClient, mirror: MirrorInputs, existing: dict[str, Any] | None) -> dict[str, Any]:
+def _adopt(client: ForgejoClient, mirror: MirrorInputs, existing: dict[str, Any] | None) -> dict[str, Any]:
     """The existing repository, if it is a pull mirror of the same upstream; otherwise fail with a way out."""
     way_out = (
         f"Give this mirror another name (change `name` for {mirror.full_name} in the mirrors config) "
@@ -186,7 +189,7 @@ def _adopt(client: api.ForgejoClient, mirror: MirrorInputs, existing: dict[str, 
     return existing
 
 
-def _claim(client: api.ForgejoClient, repo: dict[str, Any], adopted: bool) -> str:
+def _claim(client: ForgejoClient, repo: dict[str, Any], adopted: bool) -> str:
     """Write a new claim topic into the repository, replacing any other claim; return it ("" if unwritten).
     When a URN changes without an alias, the engine creates the new resource (which adopts the repository) before
     it deletes the old one, which names the same repository: the claim tells the old one to leave it."""
@@ -234,7 +237,7 @@ def _changes(mirror: MirrorInputs, current: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in wanted.items() if ForgejoMirrorProvider().differs(current, wanted, key)}
 
 
-def _patch(client: api.ForgejoClient, full_name: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+def _patch(client: ForgejoClient, full_name: str, changes: dict[str, Any]) -> dict[str, Any] | None:
     """Send ``changes`` as one PATCH and return the repository, or None when there is nothing to send."""
     if not changes:
         return None
@@ -249,7 +252,7 @@ def _patch(client: api.ForgejoClient, full_name: str, changes: dict[str, Any]) -
     return updated
 
 
-def _kick_first_run(client: api.ForgejoClient, mirror: MirrorInputs, repo: dict[str, Any]) -> None:
+def _kick_first_run(client: ForgejoClient, mirror: MirrorInputs, repo: dict[str, Any]) -> None:
     """Opt-in pushes for the first workflow run, which a fresh mirror never gets on its own (neither the clone nor
     enabling Actions makes a push event); failures are warnings."""
     full_name = repo["full_name"]

@@ -166,7 +166,8 @@ def test_a_token_with_a_newline_is_refused_at_check_without_repeating_it() -> No
 
 def test_a_request_that_cannot_be_built_fails_without_quoting_the_header(fake: FakeForgejo) -> None:
     # check() refuses such a token; this is the client's own guard, for a token that got past it.
-    from components.forgejo_api import ApiInputs, connect
+    from components.forgejo_api import ApiInputs
+    from components.forgejo_client import connect
 
     inputs = ApiInputs.model_construct(api_url=fake.api_url, api_auth={"token": f"{API_TOKEN}\n"})
     with connect(inputs, "forgejo_admin/mcp") as client, pytest.raises(Exception) as raised:  # noqa: PT011 -- the text is what is checked

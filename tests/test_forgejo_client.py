@@ -6,6 +6,8 @@ import base64
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -18,16 +20,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 import requests
 
-from components import forgejo_api
-from components.forgejo_api import (
-    ApiInputs,
-    ForgejoApiError,
-    ForgejoClient,
-    MigrateAnswerLost,
-    connect,
-    redact,
-    tls_verify,
-)
+from components import forgejo_client
+from components.forgejo_api import ApiInputs, ForgejoApiError, MigrateAnswerLost
+from components.forgejo_client import ForgejoClient, connect, redact, tls_verify
 from tests.conftest_mirrors import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -35,6 +30,7 @@ from tests.conftest_mirrors import (
     CLONE_ADDR,
     FAST_BACKOFF,
     MIGRATE_OPTIONS,
+    PROJECT_ROOT,
     make_tls_files,
     running_fake,
     server_tls_context,
@@ -77,11 +73,11 @@ def test_readiness_rides_out_a_burst_of_503s(fake: FakeForgejo) -> None:
 
 
 def test_readiness_gives_up_after_a_bounded_number_of_attempts(fake: FakeForgejo) -> None:
-    fake.script("GET", "/api/v1/version", *[Reply(503, "no healthy upstream")] * (forgejo_api.READY_RETRIES + 5))
+    fake.script("GET", "/api/v1/version", *[Reply(503, "no healthy upstream")] * (forgejo_client.READY_RETRIES + 5))
     with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError) as raised:
         client.wait_until_ready()
     assert str(raised.value) == "forgejo_admin/mcp: GET /api/v1/version failed with HTTP 503: no healthy upstream"
-    assert fake.count("GET", "/api/v1/version") == forgejo_api.READY_RETRIES + 1
+    assert fake.count("GET", "/api/v1/version") == forgejo_client.READY_RETRIES + 1
 
 
 def test_readiness_waits_for_forgejo_that_starts_moments_later() -> None:
@@ -230,7 +226,7 @@ def test_waiting_for_a_migration_is_bounded_and_says_what_to_run(fake: FakeForge
     timing = dict(request_timeout=2.0, retry_backoff_factor=FAST_BACKOFF)
     with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError) as raised:
         client.wait_for_migration("forgejo_admin/mcp exists in Forgejo but is still being migrated or empty")
-    assert fake.count("GET", REPO) == forgejo_api.MIGRATION_POLLS
+    assert fake.count("GET", REPO) == forgejo_client.MIGRATION_POLLS
     message = str(raised.value)
     assert "still being migrated or still empty 0.3 s later" in message
     assert "Run `pulumi up` again once its page in Forgejo lists branches" in message
@@ -326,14 +322,14 @@ def test_retries_stop_at_the_calls_deadline(fake: FakeForgejo) -> None:
 
 
 def test_the_readiness_wait_has_a_total(fake: FakeForgejo, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(forgejo_api, "READY_DEADLINE", 0.5)
-    fake.script("GET", "/api/v1/version", *[Reply(503, "no healthy upstream")] * (forgejo_api.READY_RETRIES + 5))
+    monkeypatch.setattr(forgejo_client, "READY_DEADLINE", 0.5)
+    fake.script("GET", "/api/v1/version", *[Reply(503, "no healthy upstream")] * (forgejo_client.READY_RETRIES + 5))
     started = time.monotonic()
     timing = dict(request_timeout=2.0, retry_backoff_factor=0.2)
     with client_for(fake.api_url, timing) as client, pytest.raises(ForgejoApiError, match="HTTP 503"):
         client.wait_until_ready()
     assert time.monotonic() - started < 1.5
-    assert fake.count("GET", "/api/v1/version") < forgejo_api.READY_RETRIES
+    assert fake.count("GET", "/api/v1/version") < forgejo_client.READY_RETRIES
 
 
 @pytest.mark.parametrize("announce_length", [True, False], ids=["with-content-length", "until-close"])
@@ -416,10 +412,10 @@ def test_a_redirect_to_another_port_or_scheme_of_the_same_host_is_another_origin
 
 def test_same_origin_redirects_are_followed_a_bounded_number_of_times(fake: FakeForgejo) -> None:
     loop = Reply(302, None, {"Location": REPO})  # relative, as Forgejo writes it
-    fake.script("GET", REPO, *[loop] * (forgejo_api.MAX_REDIRECTS + 3))
+    fake.script("GET", REPO, *[loop] * (forgejo_client.MAX_REDIRECTS + 3))
     with client_for(fake.api_url) as client, pytest.raises(ForgejoApiError, match="answered HTTP 302, redirecting"):
         client.get_repo("forgejo_admin/mcp")
-    assert fake.count("GET", REPO) == forgejo_api.MAX_REDIRECTS
+    assert fake.count("GET", REPO) == forgejo_client.MAX_REDIRECTS
 
 
 # -- answers of the wrong shape ---------------------------------------------
@@ -706,3 +702,36 @@ def test_an_echoed_credential_is_redacted_in_its_encoded_forms(fake: FakeForgejo
     with client_for(fake.api_url, api_auth=credentials) as client, pytest.raises(ForgejoApiError) as raised:
         client.get_repo("forgejo_admin/mcp")
     assert str(raised.value).endswith("failed with HTTP 400: bad request from ...***... (echoed)")
+
+
+# In a fresh interpreter, what the provider host does in a preview: load the providers of every dynamic resource
+# (unpickling one imports its module), then check and diff. Then a provider's first call to Forgejo. Which of requests
+# and urllib3 are loaded is printed after each stage.
+PREVIEW_THEN_CALL = """
+import sys
+import components.generated_secret
+from tests.conftest_mirrors import raw_props
+from tests.test_api_token_provider import token_props
+from components.mirror_provider import ForgejoMirrorProvider
+from components.api_token_provider import ForgejoApiTokenProvider
+
+loaded = lambda: [name for name in ("requests", "urllib3") if name in sys.modules]
+for provider, props in ((ForgejoMirrorProvider(), raw_props("https://git.example.net/api/v1")),
+                        (ForgejoApiTokenProvider(), token_props("https://git.example.net/api/v1"))):
+    inputs = provider.check({}, props).inputs
+    provider.diff("1", inputs, inputs)
+print(loaded())
+with ForgejoMirrorProvider().client(inputs):
+    print(loaded())
+"""
+
+
+def test_a_preview_loads_no_http_client_in_the_provider_host() -> None:
+    # A preview and a no-op `up` ask the provider host only for check and diff (both pure). The host is a Python
+    # process started from nothing in each phase, and on two cores its imports are wall time the user waits for.
+    # (The program imports requests anyway, through pulumi-kubernetes' helm package.)
+    run = subprocess.run(
+        [sys.executable, "-c", PREVIEW_THEN_CALL], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["[]", "['requests', 'urllib3']"]
