@@ -3,7 +3,7 @@ provider base (whose ``check`` and ``diff`` are pure), and the errors every call
 
 The HTTP client itself is ``components/forgejo_client.py``; a provider loads it when it first talks to Forgejo. A
 preview or a no-op ``up`` asks the provider host only for ``check`` and ``diff``, so its two starts (one per phase)
-never import requests and urllib3: 0.2 to 0.5 s less wall time for a no-op ``up`` on two cores (README, Performance).
+never import requests and urllib3 (README, Performance, has what that saves).
 """
 
 from __future__ import annotations
